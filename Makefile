@@ -1,0 +1,39 @@
+# Trellis: `make run` starts a dev agent, `make test` runs every test, `make bench` the benchmarks.
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps configure build run test bench fuzz clean format
+
+all: build
+
+deps:
+	@./scripts/deps.sh
+
+$(BUILD_DIR)/build.ninja:
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+
+configure: deps $(BUILD_DIR)/build.ninja
+
+build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	./$(BUILD_DIR)/src/bin/trellis agent -dev
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 900 -j 2
+
+bench: build
+	./bench/run.sh
+
+# libFuzzer builds with clang (optional; `make test` replays the corpora with the normal build).
+fuzz: deps
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRELLIS_LIBFUZZER=ON
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_all
+
+format:
+	find src fuzz bench -name '*.h' -o -name '*.cc' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD_DIR) build-fuzz
