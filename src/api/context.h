@@ -1,0 +1,66 @@
+#pragma once
+// What every HTTP API handler can reach: the state store (read), the Writer (write), the local
+// agent, and the agent's settings. Built once in src/bin; handlers run on the core loop.
+
+#include <utility>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <string>
+
+#include "agent/agent.h"
+#include "http/types.h"
+#include "model/render.h"
+#include "server/writer.h"
+#include "state/store.h"
+
+namespace trellis::api {
+
+using model::Json;
+using http::Exchange;
+using http::Response;
+
+struct ApiConfig {
+  std::string datacenter = "dc1";
+  std::string node_name;
+  std::string version = TRELLIS_VERSION;
+  std::string server_address = "127.0.0.1:8300";  // what /v1/status/leader reports
+  bool pretty_default = false;                     // -dev pretty-prints everything
+  bool dev = false;
+  bool server = true;
+  std::chrono::nanoseconds default_wait = std::chrono::minutes(5);
+  std::chrono::nanoseconds max_wait = std::chrono::minutes(10);
+  size_t kv_max_value_size = 512 * 1024;
+  size_t txn_max_req_len = 512 * 1024;
+  std::string acl_default_policy = "allow";
+  int http_port = 8500;
+  int dns_port = 8600;
+  int grpc_port = -1;
+  int serf_lan_port = 8301;
+  int server_port = 8300;
+  std::string bind_addr = "127.0.0.1";
+};
+
+// A user event (PUT /v1/event/fire) kept in the agent's ring buffer.
+struct UserEvent {
+  std::string id, name, payload, node_filter, service_filter, tag_filter;
+  uint64_t ltime = 0;
+};
+
+struct Context {
+  boost::asio::io_context& io;
+  state::Store& store;
+  server::Writer& writer;
+  agent::Agent& agent;
+  ApiConfig config;
+  std::function<void()> request_shutdown;  // /v1/agent/leave
+  std::function<Status()> reload;           // /v1/agent/reload
+  std::deque<UserEvent> events;            // newest last, at most 256
+  uint64_t event_ltime = 0;
+  state::WatchHub event_watches;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+};
+
+}  // namespace trellis::api
