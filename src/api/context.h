@@ -13,6 +13,7 @@
 #include "agent/agent.h"
 #include "http/types.h"
 #include "model/render.h"
+#include "server/session_timers.h"
 #include "server/writer.h"
 #include "state/store.h"
 
@@ -54,12 +55,13 @@ struct Context {
   state::Store& store;
   server::Writer& writer;
   agent::Agent& agent;
+  server::SessionTimers& session_timers;
   ApiConfig config;
   std::function<void()> request_shutdown;  // /v1/agent/leave
   std::function<Status()> reload;           // /v1/agent/reload
-  std::deque<UserEvent> events;            // newest last, at most 256
+  std::deque<UserEvent> events;  // newest last, at most 256
   uint64_t event_ltime = 0;
-  state::WatchHub event_watches;
+  std::chrono::nanoseconds session_ttl_min = std::chrono::seconds(10);
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 

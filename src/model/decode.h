@@ -30,7 +30,6 @@ class Fields {
 
   // Takes the value of field `name` (or any of its aliases); nullptr when absent or null.
   const InJson* take(std::string_view name);
-  std::vector<std::string_view> aliasesFor(std::string_view name) const;
 
   Status str(std::string_view name, std::string* out);
   Status i64(std::string_view name, int64_t* out);

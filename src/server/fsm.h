@@ -33,11 +33,14 @@ class Fsm final : public consensus::StateMachine {
   std::string snapshot() const override;
   Status restore(uint64_t index, std::string_view data) override;
 
+  // Runs a KV transaction at index `idx`. Read-only transactions may be run directly (outside the
+  // log) since they change nothing.
+  TxnOutcome applyTxn(uint64_t idx, const pb::TxnRequest& req);
+
  private:
   Status applyRegister(uint64_t idx, const pb::RegisterRequest& req);
   Status applyDeregister(uint64_t idx, const pb::DeregisterRequest& req);
   bool applyKv(uint64_t idx, const pb::KVOp& op);
-  TxnOutcome applyTxn(uint64_t idx, const pb::TxnRequest& req);
 
   state::Store& store_;
 };

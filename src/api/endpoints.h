@@ -1,0 +1,66 @@
+#pragma once
+// The HTTP API v1 handlers, one file per area. The route table that binds them to paths is in
+// src/bin/http_routes.cc. Every handler runs on the core loop.
+
+#include "api/router.h"
+
+namespace trellis::api {
+
+#define TRELLIS_HANDLER(name) \
+  boost::asio::awaitable<Response> name(Context& ctx, Exchange& ex, std::string rest)
+
+// kv.cc
+TRELLIS_HANDLER(kvEndpoint);
+// txn.cc
+TRELLIS_HANDLER(txnEndpoint);
+// catalog.cc
+TRELLIS_HANDLER(catalogRegister);
+TRELLIS_HANDLER(catalogDeregister);
+TRELLIS_HANDLER(catalogDatacenters);
+TRELLIS_HANDLER(catalogNodes);
+TRELLIS_HANDLER(catalogServices);
+TRELLIS_HANDLER(catalogService);
+TRELLIS_HANDLER(catalogNode);
+TRELLIS_HANDLER(catalogNodeServices);
+// health.cc
+TRELLIS_HANDLER(healthService);
+TRELLIS_HANDLER(healthChecks);
+TRELLIS_HANDLER(healthNode);
+TRELLIS_HANDLER(healthState);
+// agent_endpoints.cc
+TRELLIS_HANDLER(agentSelf);
+TRELLIS_HANDLER(agentMembers);
+TRELLIS_HANDLER(agentServices);
+TRELLIS_HANDLER(agentService);
+TRELLIS_HANDLER(agentServiceRegister);
+TRELLIS_HANDLER(agentServiceDeregister);
+TRELLIS_HANDLER(agentServiceMaintenance);
+TRELLIS_HANDLER(agentMaintenance);
+TRELLIS_HANDLER(agentChecks);
+TRELLIS_HANDLER(agentCheckRegister);
+TRELLIS_HANDLER(agentCheckDeregister);
+TRELLIS_HANDLER(agentCheckPass);
+TRELLIS_HANDLER(agentCheckWarn);
+TRELLIS_HANDLER(agentCheckFail);
+TRELLIS_HANDLER(agentCheckUpdate);
+TRELLIS_HANDLER(agentHealthByName);
+TRELLIS_HANDLER(agentHealthById);
+TRELLIS_HANDLER(agentReload);
+TRELLIS_HANDLER(agentLeave);
+TRELLIS_HANDLER(agentVersion);
+// session.cc
+TRELLIS_HANDLER(sessionCreate);
+TRELLIS_HANDLER(sessionDestroy);
+TRELLIS_HANDLER(sessionRenew);
+TRELLIS_HANDLER(sessionInfo);
+TRELLIS_HANDLER(sessionList);
+TRELLIS_HANDLER(sessionNode);
+// status_event.cc
+TRELLIS_HANDLER(statusLeader);
+TRELLIS_HANDLER(statusPeers);
+TRELLIS_HANDLER(eventFire);
+TRELLIS_HANDLER(eventList);
+
+#undef TRELLIS_HANDLER
+
+}  // namespace trellis::api
