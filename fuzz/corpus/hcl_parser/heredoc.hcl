@@ -1,0 +1,8 @@
+h = <<EOF
+line
+  two
+EOF
+i = <<-EOT
+    a
+      b
+    EOT

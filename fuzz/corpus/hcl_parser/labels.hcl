@@ -1,0 +1,2 @@
+service "web" { port = 80 }
+service "db" "x" { port = 1 }

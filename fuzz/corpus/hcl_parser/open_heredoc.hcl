@@ -1,0 +1,2 @@
+h = <<EOF
+no end

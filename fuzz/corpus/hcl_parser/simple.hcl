@@ -1,0 +1,2 @@
+datacenter = "dc1"
+ports { http = 8500 }
