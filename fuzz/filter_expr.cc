@@ -2,6 +2,7 @@
 // error value or evaluate without crashing, hanging or throwing.
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -10,9 +11,9 @@
 
 namespace {
 
-const nlohmann::json& sampleElements() {
+nlohmann::json buildElements() {
   // A ServiceEntry-like element touching every JSON type, plus degenerate elements.
-  static const nlohmann::json kElements = nlohmann::json::parse(R"([
+  nlohmann::json elements = nlohmann::json::parse(R"([
     {
       "Node": {"Node": "web-01", "Address": "10.0.0.5", "Meta": {"rack": "r1", "x-y": ""}},
       "Service": {"ID": "web-1", "Service": "web", "Tags": ["v1", "primary"], "Port": 8080,
@@ -26,6 +27,13 @@ const nlohmann::json& sampleElements() {
     },
     null, 42, "web", [], {}
   ])");
+  // Check output is the longest string filters see (4 KiB by default); slow regexes show here.
+  elements[0]["Checks"][1]["Output"] = std::string(4000, 'x') + " 503 Service Unavailable";
+  return elements;
+}
+
+const nlohmann::json& sampleElements() {
+  static const nlohmann::json kElements = buildElements();
   return kElements;
 }
 

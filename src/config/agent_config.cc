@@ -140,8 +140,9 @@ Status applyMerged(const json& m, AgentConfig& c) {
     return invalidArgument("'bootstrap' and 'bootstrap_expect' require 'server = true'");
   }
   if (c.ports.sidecar_min_port > c.ports.sidecar_max_port) {
-    return invalidArgument("ports.sidecar_min_port must not be greater than "
-                           "ports.sidecar_max_port");
+    return invalidArgument(
+        "ports.sidecar_min_port must not be greater than "
+        "ports.sidecar_max_port");
   }
   if (c.default_query_time > c.max_query_time) {
     return invalidArgument("default_query_time must not be greater than max_query_time");

@@ -21,8 +21,7 @@ class TempDir {
   TempDir() {
     static std::atomic<int> counter{0};
     path_ = fs::temp_directory_path() /
-            ("trellis-config-test-" + std::to_string(::getpid()) + "-" +
-             std::to_string(counter++));
+            ("trellis-config-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     fs::create_directories(path_);
   }
   ~TempDir() {
@@ -106,17 +105,18 @@ TEST(AgentConfigTest, UnknownFlag) {
 
 TEST(AgentConfigTest, PrecedenceFilesThenHclThenFlags) {
   TempDir dir;
-  std::string a = dir.write("a.hcl", "datacenter = \"from-a\"\nnode_name = \"a\"\nlog_level = "
-                                     "\"warn\"\nports { http = 1000 }\n");
+  std::string a = dir.write("a.hcl",
+                            "datacenter = \"from-a\"\nnode_name = \"a\"\nlog_level = "
+                            "\"warn\"\nports { http = 1000 }\n");
   std::string b = dir.write("b.json", R"({"node_name": "b", "ports": {"dns": 2000}})");
   AgentConfig c = loadOk({"-dev", "-config-file", a, "-config-file=" + b, "-hcl",
                           "log_level = \"trace\"\nports { http = 3000 }", "-http-port", "4000"});
   EXPECT_EQ(c.datacenter, "from-a");
-  EXPECT_EQ(c.node_name, "b");          // later file wins
-  EXPECT_EQ(c.log_level, "trace");      // -hcl beats files
-  EXPECT_EQ(c.ports.http, 4000);        // flags beat -hcl
-  EXPECT_EQ(c.ports.dns, 2000);         // objects merge across files
-  EXPECT_EQ(c.ports.grpc, 8502);        // dev default kept
+  EXPECT_EQ(c.node_name, "b");      // later file wins
+  EXPECT_EQ(c.log_level, "trace");  // -hcl beats files
+  EXPECT_EQ(c.ports.http, 4000);    // flags beat -hcl
+  EXPECT_EQ(c.ports.dns, 2000);     // objects merge across files
+  EXPECT_EQ(c.ports.grpc, 8502);    // dev default kept
 }
 
 TEST(AgentConfigTest, ConfigDirLoadsJsonAndHclInLexicalOrder) {
@@ -131,8 +131,9 @@ TEST(AgentConfigTest, ConfigDirLoadsJsonAndHclInLexicalOrder) {
   EXPECT_EQ(c.services[1]["name"], "second");
   // retry_join is accepted but not implemented: one warning per file that sets it.
   ASSERT_EQ(c.warnings.size(), 2u);
-  EXPECT_EQ(c.warnings[0], kFixtures + "/conf.d/01-base.json:4: config key \"retry_join\" is "
-                                       "accepted but not implemented yet; ignored");
+  EXPECT_EQ(c.warnings[0], kFixtures +
+                               "/conf.d/01-base.json:4: config key \"retry_join\" is "
+                               "accepted but not implemented yet; ignored");
 }
 
 TEST(AgentConfigTest, ServicesConcatenateAcrossFiles) {
@@ -164,6 +165,18 @@ TEST(AgentConfigTest, FormatFromExtensionOrFlag) {
                 "-config-format");
   AgentConfig c = loadOk({"-dev", "-config-format=hcl", "-config-file", f});
   EXPECT_EQ(c.datacenter, "x1");
+}
+
+TEST(AgentConfigTest, ConfigFormatOverridesExtensionAndReadsWholeDirectory) {
+  TempDir dir;
+  dir.write("d/a.conf", "datacenter = \"from-conf\"\n");
+  dir.write("d/b.json", "{\"node_name\": \"json-read-as-hcl\"}");
+  AgentConfig c = loadOk({"-dev", "-config-format", "hcl", "-config-dir", dir.path() + "/d"});
+  EXPECT_EQ(c.datacenter, "from-conf");
+  EXPECT_EQ(c.node_name, "json-read-as-hcl");
+  // Without the flag the .conf file is skipped.
+  AgentConfig d = loadOk({"-dev", "-config-dir", dir.path() + "/d"});
+  EXPECT_EQ(d.datacenter, "dc1");
 }
 
 TEST(AgentConfigTest, MissingPaths) {
@@ -199,12 +212,38 @@ TEST(AgentConfigTest, HclSnippetAndFlagErrorsNameTheirSource) {
 }
 
 TEST(AgentConfigTest, FlagsSetImplementedFields) {
-  AgentConfig c = loadOk({"-data-dir=/d", "-server", "-bootstrap-expect=3", "-node", "n1",
-                          "-node-id", "ADF4238A-882B-9DDC-4A9D-5B6758E4159E", "-datacenter",
-                          "DC2", "-bind", "10.1.2.3", "-client", "0.0.0.0", "-advertise",
-                          "10.1.2.4", "-https-port", "8501", "-dns-port", "8653", "-grpc-port",
-                          "8502", "-serf-lan-port", "9301", "-server-port", "9300", "-log-level",
-                          "WARN", "-log-json", "-ui", "-domain", "mesh", "-enable-script-checks"});
+  AgentConfig c = loadOk({"-data-dir=/d",
+                          "-server",
+                          "-bootstrap-expect=3",
+                          "-node",
+                          "n1",
+                          "-node-id",
+                          "ADF4238A-882B-9DDC-4A9D-5B6758E4159E",
+                          "-datacenter",
+                          "DC2",
+                          "-bind",
+                          "10.1.2.3",
+                          "-client",
+                          "0.0.0.0",
+                          "-advertise",
+                          "10.1.2.4",
+                          "-https-port",
+                          "8501",
+                          "-dns-port",
+                          "8653",
+                          "-grpc-port",
+                          "8502",
+                          "-serf-lan-port",
+                          "9301",
+                          "-server-port",
+                          "9300",
+                          "-log-level",
+                          "WARN",
+                          "-log-json",
+                          "-ui",
+                          "-domain",
+                          "mesh",
+                          "-enable-script-checks"});
   EXPECT_TRUE(c.server);
   EXPECT_EQ(c.bootstrap_expect, 3);
   EXPECT_EQ(c.node_name, "n1");
@@ -228,14 +267,15 @@ TEST(AgentConfigTest, FlagsSetImplementedFields) {
 TEST(AgentConfigTest, EncryptFlagIsAcceptedWithWarning) {
   AgentConfig c = loadOk({"-dev", "-encrypt", "pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s="});
   ASSERT_EQ(c.warnings.size(), 1u);
-  EXPECT_EQ(c.warnings[0], "command-line flags: config key \"encrypt\" is accepted but not "
-                           "implemented yet; ignored");
+  EXPECT_EQ(c.warnings[0],
+            "command-line flags: config key \"encrypt\" is accepted but not "
+            "implemented yet; ignored");
 }
 
 TEST(AgentConfigTest, CrossFieldChecks) {
-  EXPECT_EQ(load({"-data-dir=/d", "-server", "-bootstrap", "-bootstrap-expect=3"})
-                .status().message(),
-            "'bootstrap_expect > 0' and 'bootstrap = true' are mutually exclusive");
+  EXPECT_EQ(
+      load({"-data-dir=/d", "-server", "-bootstrap", "-bootstrap-expect=3"}).status().message(),
+      "'bootstrap_expect > 0' and 'bootstrap = true' are mutually exclusive");
   EXPECT_EQ(load({"-data-dir=/d", "-bootstrap-expect=3"}).status().message(),
             "'bootstrap' and 'bootstrap_expect' require 'server = true'");
   EXPECT_EQ(load({"-dev", "-bootstrap-expect=1"}).status().message(),
@@ -283,11 +323,10 @@ TEST(AgentConfigTest, RealisticConsulDevFileLoads) {
   ASSERT_EQ(c.merged["config_entries"]["bootstrap"].size(), 2u);
   EXPECT_EQ(c.merged["config_entries"]["bootstrap"][0]["config"]["protocol"], "http");
   EXPECT_EQ(c.merged["dns_config"]["only_passing"], true);
-  std::vector<std::string> want_keys = {"acl.tokens.initial_management",
-                                        "telemetry.prometheus_retention_time",
-                                        "telemetry.disable_hostname",
-                                        "dns_config.enable_truncate", "dns_config.only_passing",
-                                        "config_entries.bootstrap"};
+  std::vector<std::string> want_keys = {
+      "acl.tokens.initial_management", "telemetry.prometheus_retention_time",
+      "telemetry.disable_hostname",    "dns_config.enable_truncate",
+      "dns_config.only_passing",       "config_entries.bootstrap"};
   ASSERT_EQ(c.warnings.size(), want_keys.size());
   for (size_t i = 0; i < want_keys.size(); ++i) {
     EXPECT_NE(c.warnings[i].find("\"" + want_keys[i] + "\""), std::string::npos) << c.warnings[i];
@@ -305,9 +344,10 @@ TEST(AgentConfigTest, HarnessConfigsLoad) {
   EXPECT_TRUE(h.connect_enabled);
   EXPECT_EQ(h.log_level, "debug");
   ASSERT_EQ(h.warnings.size(), 3u);
-  EXPECT_EQ(h.warnings[0], kFixtures + "/harness.hcl:18: config key \"performance."
-                                       "raft_multiplier\" is accepted but not implemented yet; "
-                                       "ignored");
+  EXPECT_EQ(h.warnings[0], kFixtures +
+                               "/harness.hcl:18: config key \"performance."
+                               "raft_multiplier\" is accepted but not implemented yet; "
+                               "ignored");
 
   AgentConfig j = loadOk({"-config-file", kFixtures + "/harness.json"});
   EXPECT_EQ(j.node_name, "harness-json");

@@ -39,8 +39,8 @@ Result<std::string> readFile(const fs::path& path) {
 
 Status loadFile(const fs::path& path, const std::optional<std::string>& format,
                 std::vector<ConfigSource>& out) {
-  auto fmt = formatOf(path);
-  if (!fmt) fmt = format;
+  // As in Consul, -config-format wins over the extension.
+  auto fmt = format ? format : formatOf(path);
   if (!fmt) {
     return invalidArgument(path.string() +
                            ": cannot tell the config format; use a .json or .hcl extension "
@@ -61,7 +61,8 @@ Status loadDir(const fs::path& dir, const std::optional<std::string>& format,
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     std::error_code type_ec;
     if (!it->is_regular_file(type_ec)) continue;  // follows symlinks, skips subdirectories
-    if (formatOf(it->path())) files.push_back(it->path());
+    // With -config-format, Consul reads every file of the directory in that format.
+    if (format || formatOf(it->path())) files.push_back(it->path());
   }
   if (ec) return invalidArgument(dir.string() + ": cannot read config directory: " + ec.message());
   std::sort(files.begin(), files.end(),
@@ -82,7 +83,11 @@ bool isBlank(std::string_view text) {
 Result<ParsedDocument> parseConfigText(std::string_view text, std::string_view format) {
   if (isBlank(text)) return ParsedDocument{nlohmann::json::object(), {}};
   if (format == "json") return parseJsonDocument(text);
-  if (format == "hcl") return parseHcl(text);
+  if (format == "hcl") {
+    // HCL v1 reads a document that opens with '{' as JSON; -config-format=hcl relies on it.
+    if (text[text.find_first_not_of(" \t\r\n")] == '{') return parseJsonDocument(text);
+    return parseHcl(text);
+  }
   return invalidArgument("invalid config format: " + std::string(format));
 }
 

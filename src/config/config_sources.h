@@ -1,6 +1,7 @@
 #pragma once
-// Reading config sources from disk: files by extension (.json/.hcl, else -config-format),
-// directories as their *.json and *.hcl files in lexical order. Parse errors are prefixed with
+// Reading config sources from disk: files in the -config-format if given, else by extension
+// (.json/.hcl); directories as their *.json and *.hcl files (every file with -config-format) in
+// lexical order. Parse errors are prefixed with
 // the file name: "<file>: line N, column M: reason".
 
 #include <optional>

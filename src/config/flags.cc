@@ -172,7 +172,8 @@ Result<AgentFlags> parseAgentFlags(const std::vector<std::string>& args) {
         if (i + 1 < args.size()) return invalidArgument("unexpected argument: " + args[i + 1]);
         break;
       }
-      if (arg.size() < 2 || arg[0] != '-') return invalidArgument("unexpected argument: " + args[i]);
+      if (arg.size() < 2 || arg[0] != '-')
+        return invalidArgument("unexpected argument: " + args[i]);
       std::string_view body = arg.substr(arg[1] == '-' ? 2 : 1);
       std::optional<std::string> value;
       size_t eq = body.find('=');

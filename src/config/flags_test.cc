@@ -37,10 +37,15 @@ TEST(FlagsTest, ValueStyles) {
 }
 
 TEST(FlagsTest, FlagsMapOntoConfigKeys) {
-  auto f = parseOk({"-http-port", "18500", "-grpc-port=8502", "-bind", "127.0.0.1", "-client",
-                    "0.0.0.0", "-datacenter", "east", "-data-dir", "/d", "-log-level", "trace",
-                    "-retry-join", "a", "-retry-join", "b", "-node-meta", "rack:r1", "-ui",
-                    "-bootstrap-expect", "3", "-encrypt", "k", "-domain", "mesh"});
+  auto f = parseOk({"-http-port",  "18500",       "-grpc-port=8502",
+                    "-bind",       "127.0.0.1",   "-client",
+                    "0.0.0.0",     "-datacenter", "east",
+                    "-data-dir",   "/d",          "-log-level",
+                    "trace",       "-retry-join", "a",
+                    "-retry-join", "b",           "-node-meta",
+                    "rack:r1",     "-ui",         "-bootstrap-expect",
+                    "3",           "-encrypt",    "k",
+                    "-domain",     "mesh"});
   EXPECT_EQ(f.overrides["ports"]["http"], 18500);
   EXPECT_EQ(f.overrides["ports"]["grpc"], 8502);
   EXPECT_EQ(f.overrides["bind_addr"], "127.0.0.1");

@@ -38,16 +38,26 @@ Status errorAt(const Token& t, const std::string& reason) {
 
 std::string describe(const Token& t) {
   switch (t.kind) {
-    case TokenKind::kIdent: return "identifier '" + t.text + "'";
-    case TokenKind::kString: return "string";
-    case TokenKind::kNumber: return "number " + t.text;
-    case TokenKind::kLBrace: return "'{'";
-    case TokenKind::kRBrace: return "'}'";
-    case TokenKind::kLBracket: return "'['";
-    case TokenKind::kRBracket: return "']'";
-    case TokenKind::kAssign: return "'='";
-    case TokenKind::kComma: return "','";
-    case TokenKind::kEof: return "end of input";
+    case TokenKind::kIdent:
+      return "identifier '" + t.text + "'";
+    case TokenKind::kString:
+      return "string";
+    case TokenKind::kNumber:
+      return "number " + t.text;
+    case TokenKind::kLBrace:
+      return "'{'";
+    case TokenKind::kRBrace:
+      return "'}'";
+    case TokenKind::kLBracket:
+      return "'['";
+    case TokenKind::kRBracket:
+      return "']'";
+    case TokenKind::kAssign:
+      return "'='";
+    case TokenKind::kComma:
+      return "','";
+    case TokenKind::kEof:
+      return "end of input";
   }
   return "token";
 }
@@ -143,7 +153,8 @@ class Parser {
     const Token& t = peek();
     if (keys.empty()) return errorAt(t, "expected a key, found " + describe(t));
     if (t.kind == TokenKind::kAssign) {
-      if (keys.size() > 1) return errorAt(keys[1], "unexpected " + describe(keys[1]) + " after key");
+      if (keys.size() > 1)
+        return errorAt(keys[1], "unexpected " + describe(keys[1]) + " after key");
       take();
       auto value = parseValue(depth + 1);
       if (!value.isOk()) return value.status();
@@ -151,8 +162,8 @@ class Parser {
       return Status::ok();
     }
     if (t.kind != TokenKind::kLBrace) {
-      return errorAt(t, "expected '=' or '{' after key '" + keys.back().text + "', found " +
-                            describe(t));
+      return errorAt(
+          t, "expected '=' or '{' after key '" + keys.back().text + "', found " + describe(t));
     }
     int levels = static_cast<int>(keys.size());
     if (depth + levels > kMaxHclDepth) return tooDeep(t);
@@ -164,8 +175,8 @@ class Parser {
       Node wrapper;
       wrapper.kind = Node::Kind::kObject;
       wrapper.line = keys[i].line;
-      wrapper.entries.push_back(Entry{keys[i].text, keys[i].line, i + 1 < keys.size(),
-                                      std::move(value)});
+      wrapper.entries.push_back(
+          Entry{keys[i].text, keys[i].line, i + 1 < keys.size(), std::move(value)});
       value = std::move(wrapper);
     }
     obj.entries.push_back(Entry{keys[0].text, keys[0].line, keys.size() > 1, std::move(value)});

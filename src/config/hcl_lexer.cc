@@ -5,9 +5,7 @@
 namespace trellis::config {
 namespace {
 
-bool isIdentStart(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
+bool isIdentStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 bool isDigit(char c) { return c >= '0' && c <= '9'; }
 bool isIdentChar(char c) { return isIdentStart(c) || isDigit(c) || c == '-' || c == '.'; }
 bool isHex(char c) { return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
@@ -54,12 +52,30 @@ class Lexer {
       }
       char c = src_[pos_];
       switch (c) {
-        case '{': t.kind = TokenKind::kLBrace; advance(); break;
-        case '}': t.kind = TokenKind::kRBrace; advance(); break;
-        case '[': t.kind = TokenKind::kLBracket; advance(); break;
-        case ']': t.kind = TokenKind::kRBracket; advance(); break;
-        case '=': t.kind = TokenKind::kAssign; advance(); break;
-        case ',': t.kind = TokenKind::kComma; advance(); break;
+        case '{':
+          t.kind = TokenKind::kLBrace;
+          advance();
+          break;
+        case '}':
+          t.kind = TokenKind::kRBrace;
+          advance();
+          break;
+        case '[':
+          t.kind = TokenKind::kLBracket;
+          advance();
+          break;
+        case ']':
+          t.kind = TokenKind::kRBracket;
+          advance();
+          break;
+        case '=':
+          t.kind = TokenKind::kAssign;
+          advance();
+          break;
+        case ',':
+          t.kind = TokenKind::kComma;
+          advance();
+          break;
         case '"': {
           t.kind = TokenKind::kString;
           s = scanString(t.text);
@@ -184,16 +200,44 @@ class Lexer {
     if (pos_ >= src_.size()) return errorAt(line, column, "string literal not terminated");
     char c = src_[pos_];
     switch (c) {
-      case 'a': out.push_back('\a'); advance(); return Status::ok();
-      case 'b': out.push_back('\b'); advance(); return Status::ok();
-      case 'f': out.push_back('\f'); advance(); return Status::ok();
-      case 'n': out.push_back('\n'); advance(); return Status::ok();
-      case 'r': out.push_back('\r'); advance(); return Status::ok();
-      case 't': out.push_back('\t'); advance(); return Status::ok();
-      case 'v': out.push_back('\v'); advance(); return Status::ok();
-      case '\\': out.push_back('\\'); advance(); return Status::ok();
-      case '"': out.push_back('"'); advance(); return Status::ok();
-      default: break;
+      case 'a':
+        out.push_back('\a');
+        advance();
+        return Status::ok();
+      case 'b':
+        out.push_back('\b');
+        advance();
+        return Status::ok();
+      case 'f':
+        out.push_back('\f');
+        advance();
+        return Status::ok();
+      case 'n':
+        out.push_back('\n');
+        advance();
+        return Status::ok();
+      case 'r':
+        out.push_back('\r');
+        advance();
+        return Status::ok();
+      case 't':
+        out.push_back('\t');
+        advance();
+        return Status::ok();
+      case 'v':
+        out.push_back('\v');
+        advance();
+        return Status::ok();
+      case '\\':
+        out.push_back('\\');
+        advance();
+        return Status::ok();
+      case '"':
+        out.push_back('"');
+        advance();
+        return Status::ok();
+      default:
+        break;
     }
     uint32_t v = 0;
     if (c == 'x') {

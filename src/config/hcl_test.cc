@@ -60,8 +60,7 @@ fl = false
 TEST(HclTest, Int64Limits) {
   EXPECT_EQ(parse("a = 9223372036854775807")["a"].get<int64_t>(), INT64_MAX);
   EXPECT_EQ(parse("a = -9223372036854775808")["a"].get<int64_t>(), INT64_MIN);
-  EXPECT_NE(parseError("a = 9223372036854775808").find("integer out of range"),
-            std::string::npos);
+  EXPECT_NE(parseError("a = 9223372036854775808").find("integer out of range"), std::string::npos);
 }
 
 TEST(HclTest, ObjectsAssignedAndBlocks) {
@@ -112,9 +111,7 @@ TEST(HclTest, RepeatedSameLabelBecomesList) {
   EXPECT_EQ(v["svc"]["x"][1]["n"], 2);
 }
 
-TEST(HclTest, RepeatedScalarLastWins) {
-  EXPECT_EQ(parse("a = 1\na = 2\n")["a"], 2);
-}
+TEST(HclTest, RepeatedScalarLastWins) { EXPECT_EQ(parse("a = 1\na = 2\n")["a"], 2); }
 
 TEST(HclTest, SingleBlockStaysObject) {
   EXPECT_TRUE(parse("service { name = \"a\" }")["service"].is_object());
@@ -182,9 +179,7 @@ TEST(HclTest, IndentedHeredocKeepsTextWhenALineIsLessIndented) {
   EXPECT_EQ(v["s"], "    one\n  two\n");
 }
 
-TEST(HclTest, HeredocWithCrLf) {
-  EXPECT_EQ(parse("s = <<EOF\r\nabc\r\nEOF\r\n")["s"], "abc\n");
-}
+TEST(HclTest, HeredocWithCrLf) { EXPECT_EQ(parse("s = <<EOF\r\nabc\r\nEOF\r\n")["s"], "abc\n"); }
 
 TEST(HclTest, Comments) {
   json v = parse(R"(
@@ -261,8 +256,10 @@ TEST(HclTest, ErrorsNameLineAndColumn) {
             "line 2, column 5: expected '=' or '{' after key 'b', found number 2");
   EXPECT_EQ(parseError("a = 1\n}\n"), "line 2, column 1: unexpected '}'");
   EXPECT_EQ(parseError("x {\n a = 1\n"), "line 3, column 1: unexpected end of input, expected '}'");
-  EXPECT_EQ(parseError("a = bogus"), "line 1, column 5: unexpected identifier 'bogus', expected a value");
-  EXPECT_EQ(parseError("a = [1 2]"), "line 1, column 8: expected ',' or ']' in list, found number 2");
+  EXPECT_EQ(parseError("a = bogus"),
+            "line 1, column 5: unexpected identifier 'bogus', expected a value");
+  EXPECT_EQ(parseError("a = [1 2]"),
+            "line 1, column 8: expected ',' or ']' in list, found number 2");
   EXPECT_EQ(parseError("a = \"\\q\""), "line 1, column 6: unknown escape sequence \\q");
   EXPECT_EQ(parseError("a = 10s"), "line 1, column 7: unexpected character 's' in number");
   EXPECT_EQ(parseError("/* never closed"), "line 1, column 1: comment not terminated");

@@ -109,7 +109,9 @@ class LineSax {
   }
 
  private:
-  size_t offset() const { return *last_ == nullptr ? 0 : static_cast<size_t>(*last_ - text_.data()); }
+  size_t offset() const {
+    return *last_ == nullptr ? 0 : static_cast<size_t>(*last_ - text_.data());
+  }
 
   // Lines are asked for in increasing offset order, so counting resumes where it left off.
   int currentLine() {
@@ -148,8 +150,8 @@ class LineSax {
 
   bool open(json container) {
     if (stack_.size() >= static_cast<size_t>(kMaxJsonDepth)) {
-      error_ = errorAtOffset(offset(), "nesting too deep (more than " +
-                                           std::to_string(kMaxJsonDepth) + " levels)");
+      error_ = errorAtOffset(
+          offset(), "nesting too deep (more than " + std::to_string(kMaxJsonDepth) + " levels)");
       return false;
     }
     std::string ptr;

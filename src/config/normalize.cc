@@ -52,14 +52,21 @@ class Normalizer {
 
   static const char* typeName(const json& v) {
     switch (v.type()) {
-      case json::value_t::object: return "an object";
-      case json::value_t::array: return "a list";
-      case json::value_t::string: return "a string";
-      case json::value_t::boolean: return "a boolean";
-      case json::value_t::number_float: return "a float";
+      case json::value_t::object:
+        return "an object";
+      case json::value_t::array:
+        return "a list";
+      case json::value_t::string:
+        return "a string";
+      case json::value_t::boolean:
+        return "a boolean";
+      case json::value_t::number_float:
+        return "a float";
       case json::value_t::number_integer:
-      case json::value_t::number_unsigned: return "an integer";
-      default: return "null";
+      case json::value_t::number_unsigned:
+        return "an integer";
+      default:
+        return "null";
     }
   }
   Status wrongType(const std::string& ptr, const std::string& dotted, const char* want,
@@ -69,8 +76,8 @@ class Normalizer {
 
   // Go's decoder turns a float with no fraction into an int; so do we.
   static bool asInteger(const json& v, int64_t& out) {
-    if (v.is_number_integer() && !(v.is_number_unsigned() &&
-                                   v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))) {
+    if (v.is_number_integer() &&
+        !(v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))) {
       out = v.get<int64_t>();
       return true;
     }
@@ -108,7 +115,8 @@ class Normalizer {
       case KeyType::kUint: {
         int64_t i = 0;
         if (!asInteger(v, i)) return wrongType(ptr, dotted, "an integer", v);
-        if (spec.type == KeyType::kUint && i < 0) return invalid(ptr, dotted, "must not be negative");
+        if (spec.type == KeyType::kUint && i < 0)
+          return invalid(ptr, dotted, "must not be negative");
         out = i;
         break;
       }
@@ -248,8 +256,8 @@ Result<json> normalizeSource(const ParsedDocument& doc, const std::string& sourc
     }
     json out = json::object();
     Normalizer::Warnings local;
-    Status s = Normalizer(doc, source, local).walkStruct(agentConfigSchema(), doc.value, "", "",
-                                                        out);
+    Status s =
+        Normalizer(doc, source, local).walkStruct(agentConfigSchema(), doc.value, "", "", out);
     if (!s.isOk()) return s;
     foldDefinitions(out, "service", "services");
     foldDefinitions(out, "check", "checks");

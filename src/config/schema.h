@@ -19,13 +19,13 @@ enum class KeyType {
   kUint,
   kFloat,
   kString,
-  kDuration,     // Go duration string: "10s", "1m30s"
+  kDuration,  // Go duration string: "10s", "1m30s"
   kStringList,
-  kStringMap,    // map[string]string: merged by replacement, like Consul
-  kAnyMap,       // map[string]interface{}: opaque, not validated inside
-  kObjectList,   // list of opaque objects (a single object is accepted as a list of one)
-  kStruct,       // nested block with known keys
-  kStructList,   // list of nested blocks with known keys
+  kStringMap,   // map[string]string: merged by replacement, like Consul
+  kAnyMap,      // map[string]interface{}: opaque, not validated inside
+  kObjectList,  // list of opaque objects (a single object is accepted as a list of one)
+  kStruct,      // nested block with known keys
+  kStructList,  // list of nested blocks with known keys
 };
 
 // Extra check on a value that already has the right type; returns "" or the reason it is bad.

@@ -114,7 +114,16 @@ Result<std::regex> compileRegex(std::string_view pattern) {
 #endif
   if (Status s = checkSize(pattern); !s) return s;
   try {
-    return std::regex(pattern.begin(), pattern.end(), flags);
+    // Validate the pattern as written; the wrapper below would hide an unbalanced ')'.
+    std::regex validated(pattern.begin(), pattern.end(), flags);
+    (void)validated;
+    // libstdc++ searches by rerunning the automaton from every start offset, which is quadratic
+    // (`.*x.*` on 4 KiB of check output takes most of a second). A leading `[\s\S]*`
+    // lets one anchored pass cover every start offset; `^` still only matches at offset 0.
+    std::string wrapped = "[\\s\\S]*(?:";
+    wrapped.append(pattern);
+    wrapped += ')';
+    return std::regex(wrapped, flags);
   } catch (const std::regex_error& e) {
     // Polynomial mode reports a backreference as a complexity error; RE2 has none either.
     if (e.code() == std::regex_constants::error_complexity) {
@@ -130,7 +139,8 @@ Result<std::regex> compileRegex(std::string_view pattern) {
 
 bool regexSearch(const std::regex& re, std::string_view subject) noexcept {
   try {
-    return std::regex_search(subject.begin(), subject.end(), re);
+    return std::regex_search(subject.begin(), subject.end(), re,
+                             std::regex_constants::match_continuous);
   } catch (...) {
     return false;
   }

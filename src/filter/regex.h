@@ -16,8 +16,8 @@ namespace trellis::filter::detail {
 // Errors are kInvalidArgument with a reason but no position (the caller adds it).
 Result<std::regex> compileRegex(std::string_view pattern);
 
-// Unanchored search, like Go's Regexp.MatchString. Never throws; an executor failure is a
-// non-match.
+// Unanchored search, like Go's Regexp.MatchString, in one pass over the subject. Only for
+// regexes from compileRegex(). Never throws; an executor failure is a non-match.
 bool regexSearch(const std::regex& re, std::string_view subject) noexcept;
 
 }  // namespace trellis::filter::detail

@@ -1,5 +1,6 @@
 #include "filter/regex.h"
 
+#include <chrono>
 #include <string>
 
 #include <gmock/gmock.h>
@@ -33,6 +34,8 @@ TEST(Regex, RejectsInvalidPatterns) {
   EXPECT_FALSE(compileRegex("(unclosed").isOk());
   EXPECT_FALSE(compileRegex("[a-").isOk());
   EXPECT_FALSE(compileRegex("*x").isOk());
+  // Balanced only once wrapped for searching; must still be rejected.
+  EXPECT_FALSE(compileRegex("a)(b").isOk());
 }
 
 TEST(Regex, RejectsBackreferencesLikeRe2) {
@@ -56,6 +59,29 @@ TEST(Regex, NestedQuantifiersStayFast) {
   ASSERT_TRUE(re.isOk());
   EXPECT_FALSE(regexSearch(*re, std::string(64, 'a') + "b"));
   EXPECT_TRUE(regexSearch(*re, std::string(64, 'a')));
+}
+
+// Regression: libstdc++'s regex_search restarts the automaton at every offset, so `.*503.*` over
+// 64 KiB of check output took minutes. The single anchored pass takes milliseconds.
+TEST(Regex, SearchOnLongSubjectIsNotQuadratic) {
+  auto re = compileRegex(".*503.*");
+  ASSERT_TRUE(re.isOk());
+  std::string output(64 * 1024, 'x');
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(regexSearch(*re, output));
+  output.replace(40000, 3, "503");
+  EXPECT_TRUE(regexSearch(*re, output));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST(Regex, AnchorsKeepTheirMeaningInsideTheSearchWrapper) {
+  auto re = compileRegex("^web$|^api");
+  ASSERT_TRUE(re.isOk());
+  EXPECT_TRUE(regexSearch(*re, "web"));
+  EXPECT_TRUE(regexSearch(*re, "api-1"));
+  EXPECT_FALSE(regexSearch(*re, "my-web"));
+  EXPECT_FALSE(regexSearch(*re, "web-1"));
+  EXPECT_FALSE(regexSearch(*re, "x-api"));
 }
 
 }  // namespace

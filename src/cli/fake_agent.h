@@ -1,0 +1,60 @@
+#pragma once
+// Test-only HTTP server on 127.0.0.1:<ephemeral> that records every request and answers from
+// a handler. One thread accepts; each connection gets its own thread (the lock command keeps
+// a blocking read and a renewal in flight at once). Raw sockets on purpose: the fake must not
+// share parsing code with the client under test.
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace trellis::cli::testing {
+
+struct RecordedRequest {
+  std::string method;
+  std::string target;  // path?query as sent
+  std::string path;
+  std::string query;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+};
+
+struct FakeResponse {
+  int status = 200;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+class FakeAgent {
+ public:
+  using Handler = std::function<FakeResponse(const RecordedRequest&)>;
+  explicit FakeAgent(Handler handler);
+  ~FakeAgent();
+
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::vector<RecordedRequest> requests() const;
+
+ private:
+  void acceptLoop();
+  void serve(int fd);
+
+  Handler handler_;
+  int listenFd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread acceptor_;
+  mutable std::mutex mu_;
+  std::vector<RecordedRequest> requests_;
+  std::vector<std::thread> workers_;
+};
+
+// A port on 127.0.0.1 with nothing listening (bound, read, closed).
+int closedPort();
+
+}  // namespace trellis::cli::testing
