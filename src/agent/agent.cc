@@ -46,6 +46,9 @@ pb::Node Agent::nodeRecord() const {
 }
 
 asio::awaitable<Status> Agent::start() {
+  pb::Command barrier;
+  barrier.mutable_barrier();
+  if (Status b = server::appliedStatus(co_await writer_.submit(barrier)); !b) co_return b;
   pb::Command cmd;
   auto* reg = cmd.mutable_register_();
   *reg->mutable_node() = nodeRecord();

@@ -194,6 +194,10 @@ Result<ServiceDef> decodeService(const model::InJson& body, const std::string& n
       !(s = f.str("Token", &token))) {
     return s;
   }
+  // The catalog's AgentService form names the service "Service" instead of "Name".
+  std::string alt_name;
+  if (!(s = f.str("Service", &alt_name))) return s;
+  if (name.empty()) name = alt_name;
   if (const InJson* ta = f.take("TaggedAddresses")) {
     if (!ta->is_object()) return f.typeError("TaggedAddresses", *ta, "map[string]ServiceAddress");
     for (auto it = ta->begin(); it != ta->end(); ++it) {

@@ -201,7 +201,7 @@ asio::awaitable<Response> catalogNodes(Context& ctx, Exchange& ex, std::string) 
   auto opts = parseQueryOptions(ctx, ex.request);
   if (!opts) co_return errorResponse(opts.status());
   co_return co_await blockingJson(
-      ctx, ex, *opts, {state::WatchHub::tableTopic(state::kNodes)}, [&](Json& out) {
+      ctx, ex, *opts, oneTopic(state::WatchHub::tableTopic(state::kNodes)), [&](Json& out) {
         out = Json::array();
         for (const auto& [name, n] : ctx.store.nodes()) {
           if (nodeMetaMatches(ex.request, n)) out.push_back(model::renderNode(n));

@@ -36,7 +36,7 @@ asio::awaitable<Response> kvGet(Context& ctx, Exchange& ex, const std::string& k
   using state::WatchHub;
   if (req.has("keys")) {
     std::string sep = req.param("separator").value_or(req.param("seperator").value_or(""));
-    co_return co_await blockingRead(ctx, ex, *opts, {WatchHub::kvPrefixTopic(key)}, [&]() {
+    co_return co_await blockingRead(ctx, ex, *opts, oneTopic(WatchHub::kvPrefixTopic(key)), [&]() {
       uint64_t idx = 0;
       auto entries = ctx.store.kvList(key, &idx);
       Json keys = Json::array();
@@ -61,7 +61,7 @@ asio::awaitable<Response> kvGet(Context& ctx, Exchange& ex, const std::string& k
     });
   }
   if (req.has("recurse")) {
-    co_return co_await blockingRead(ctx, ex, *opts, {WatchHub::kvPrefixTopic(key)}, [&]() {
+    co_return co_await blockingRead(ctx, ex, *opts, oneTopic(WatchHub::kvPrefixTopic(key)), [&]() {
       uint64_t idx = 0;
       auto entries = ctx.store.kvList(key, &idx);
       if (entries.empty()) return ReadResult{idx, Response::text(404, "")};
@@ -71,7 +71,7 @@ asio::awaitable<Response> kvGet(Context& ctx, Exchange& ex, const std::string& k
     });
   }
   bool raw = req.has("raw");
-  co_return co_await blockingRead(ctx, ex, *opts, {WatchHub::kvKeyTopic(key)}, [&]() {
+  co_return co_await blockingRead(ctx, ex, *opts, oneTopic(WatchHub::kvKeyTopic(key)), [&]() {
     const pb::KVEntry* e = ctx.store.kvGet(key);
     uint64_t idx = ctx.store.kvKeyIndex(key);
     if (e == nullptr) return ReadResult{idx, Response::text(404, "")};

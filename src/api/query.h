@@ -37,6 +37,9 @@ boost::asio::awaitable<Response> blockingRead(Context& ctx, Exchange& ex,
                                               std::vector<std::string> topics,
                                               std::function<ReadResult()> read);
 
+// A one-topic list (GCC 12 mis-compiles braced lists inside co_await expressions).
+inline std::vector<std::string> oneTopic(std::string t) { return {std::move(t)}; }
+
 // Convenience for the common case: JSON body, 200.
 boost::asio::awaitable<Response> blockingJson(Context& ctx, Exchange& ex, const QueryOptions& opts,
                                               std::vector<std::string> topics,

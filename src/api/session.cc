@@ -155,7 +155,7 @@ asio::awaitable<Response> sessionInfo(Context& ctx, Exchange& ex, std::string id
   auto opts = parseQueryOptions(ctx, ex.request);
   if (!opts) co_return errorResponse(opts.status());
   co_return co_await blockingJson(
-      ctx, ex, *opts, {state::WatchHub::tableTopic(state::kSessions)}, [&](Json& out) {
+      ctx, ex, *opts, oneTopic(state::WatchHub::tableTopic(state::kSessions)), [&](Json& out) {
         const pb::Session* s = ctx.store.session(id);
         out = s != nullptr ? renderSessions({s}) : Json::array();
         return ctx.store.tableIndex(state::kSessions);
@@ -166,7 +166,7 @@ asio::awaitable<Response> sessionList(Context& ctx, Exchange& ex, std::string) {
   auto opts = parseQueryOptions(ctx, ex.request);
   if (!opts) co_return errorResponse(opts.status());
   co_return co_await blockingJson(
-      ctx, ex, *opts, {state::WatchHub::tableTopic(state::kSessions)}, [&](Json& out) {
+      ctx, ex, *opts, oneTopic(state::WatchHub::tableTopic(state::kSessions)), [&](Json& out) {
         std::vector<const pb::Session*> all;
         for (const auto& [id, s] : ctx.store.sessions()) all.push_back(&s);
         out = renderSessions(all);
@@ -178,7 +178,7 @@ asio::awaitable<Response> sessionNode(Context& ctx, Exchange& ex, std::string no
   auto opts = parseQueryOptions(ctx, ex.request);
   if (!opts) co_return errorResponse(opts.status());
   co_return co_await blockingJson(
-      ctx, ex, *opts, {state::WatchHub::tableTopic(state::kSessions)}, [&](Json& out) {
+      ctx, ex, *opts, oneTopic(state::WatchHub::tableTopic(state::kSessions)), [&](Json& out) {
         out = renderSessions(ctx.store.nodeSessions(node));
         return ctx.store.tableIndex(state::kSessions);
       });

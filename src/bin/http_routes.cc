@@ -9,6 +9,9 @@ std::vector<api::Route> httpRoutes() {
   using namespace trellis::api;  // NOLINT: the table reads better with bare handler names
   const std::vector<std::string> kGet{"GET"};
   const std::vector<std::string> kPut{"PUT"};
+  // Debian's python3-consul (0.7) still sends TTL updates and deregistrations as GET, which
+  // Consul accepted before 1.0; accepting both keeps that client working.
+  const std::vector<std::string> kGetPut{"GET", "PUT"};
   return {
       // agent
       {"/v1/agent/self", false, kGet, agentSelf},
@@ -16,16 +19,16 @@ std::vector<api::Route> httpRoutes() {
       {"/v1/agent/version", false, kGet, agentVersion},
       {"/v1/agent/services", false, kGet, agentServices},
       {"/v1/agent/service/register", false, kPut, agentServiceRegister},
-      {"/v1/agent/service/deregister/", true, kPut, agentServiceDeregister},
+      {"/v1/agent/service/deregister/", true, kGetPut, agentServiceDeregister},
       {"/v1/agent/service/maintenance/", true, kPut, agentServiceMaintenance},
       {"/v1/agent/service/", true, kGet, agentService},
       {"/v1/agent/maintenance", false, kPut, agentMaintenance},
       {"/v1/agent/checks", false, kGet, agentChecks},
       {"/v1/agent/check/register", false, kPut, agentCheckRegister},
-      {"/v1/agent/check/deregister/", true, kPut, agentCheckDeregister},
-      {"/v1/agent/check/pass/", true, kPut, agentCheckPass},
-      {"/v1/agent/check/warn/", true, kPut, agentCheckWarn},
-      {"/v1/agent/check/fail/", true, kPut, agentCheckFail},
+      {"/v1/agent/check/deregister/", true, kGetPut, agentCheckDeregister},
+      {"/v1/agent/check/pass/", true, kGetPut, agentCheckPass},
+      {"/v1/agent/check/warn/", true, kGetPut, agentCheckWarn},
+      {"/v1/agent/check/fail/", true, kGetPut, agentCheckFail},
       {"/v1/agent/check/update/", true, kPut, agentCheckUpdate},
       {"/v1/agent/health/service/name/", true, kGet, agentHealthByName},
       {"/v1/agent/health/service/id/", true, kGet, agentHealthById},

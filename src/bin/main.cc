@@ -8,6 +8,7 @@
 #include "bin/agent_main.h"
 #include "bin/version_main.h"
 #include "cli/cli.h"
+#include "config/hcl.h"
 
 extern char** environ;
 
@@ -41,6 +42,12 @@ int main(int argc, char** argv) {
     return trellis::bin::runVersion(rest);
   }
   if (trellis::cli::isCommand(cmd)) {
+    trellis::cli::setHclParser(
+        [](std::string_view text) -> trellis::Result<nlohmann::json> {
+          auto doc = trellis::config::parseHcl(text);
+          if (!doc) return doc.status();
+          return std::move(doc->value);
+        });
     std::map<std::string, std::string> env;
     for (char** e = environ; *e != nullptr; ++e) {
       std::string kv(*e);

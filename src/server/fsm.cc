@@ -22,6 +22,8 @@ std::any Fsm::apply(uint64_t index, std::string_view command) {
       return store_.sessionDestroy(index, cmd.session().session().id());
     case pb::Command::kTxn:
       return applyTxn(index, cmd.txn());
+    case pb::Command::kBarrier:
+      return Status::ok();
     case pb::Command::CMD_NOT_SET:
       break;
   }
