@@ -95,7 +95,7 @@ asio::awaitable<void> Server::Impl::acceptLoop() {
 
 namespace {
 
-Request toRequest(const bhttp::request<bhttp::string_body>& m, const tcp::socket& sock) {
+Request toRequest(const bhttp::request<bhttp::string_body>& m, const tcp::socket* sock) {
   Request r;
   r.method = std::string(m.method_string());
   r.target = std::string(m.target());
@@ -106,9 +106,11 @@ Request toRequest(const bhttp::request<bhttp::string_body>& m, const tcp::socket
   if (q != std::string_view::npos) r.query = parseQuery(t.substr(q + 1));
   for (const auto& f : m) r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
   r.body = m.body();
-  boost::system::error_code ec;
-  auto ep = sock.remote_endpoint(ec);
-  if (!ec) r.remote_address = ep.address().to_string();
+  if (sock != nullptr) {
+    boost::system::error_code ec;
+    auto ep = sock->remote_endpoint(ec);
+    if (!ec) r.remote_address = ep.address().to_string();
+  }
   return r;
 }
 
@@ -129,6 +131,24 @@ void watchPeer(std::shared_ptr<tcp::socket> sock, std::shared_ptr<bool> gone,
 }
 
 }  // namespace
+
+Result<Request> parseRequest(std::string_view raw, const ServerOptions& options) {
+  bhttp::request_parser<bhttp::string_body> parser;
+  parser.eager(true);
+  parser.body_limit(options.max_body_bytes);
+  parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+  boost::system::error_code ec;
+  while (!ec && !parser.is_done() && !raw.empty()) {
+    size_t used = parser.put(asio::buffer(raw.data(), raw.size()), ec);
+    if (ec == bhttp::error::need_more) ec = {};
+    if (used == 0) break;
+    raw.remove_prefix(used);
+  }
+  if (!ec && !parser.is_done()) parser.put_eof(ec);
+  if (ec) return invalidArgument("Bad request: " + ec.message());
+  if (!parser.is_done()) return invalidArgument("Bad request: incomplete message");
+  return toRequest(parser.get(), nullptr);
+}
 
 asio::awaitable<void> Server::Impl::serve(std::shared_ptr<tcp::socket> sock) {
   ++active;
@@ -165,7 +185,7 @@ asio::awaitable<void> Server::Impl::serve(std::shared_ptr<tcp::socket> sock) {
     unsigned version = msg.version();
 
     Exchange ex;
-    ex.request = toRequest(msg, *sock);
+    ex.request = toRequest(msg, sock.get());
     ex.client_gone_ = std::make_shared<bool>(false);
     auto done = std::make_shared<bool>(false);
     bool watching = false;

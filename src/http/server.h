@@ -26,6 +26,10 @@ struct ServerOptions {
   size_t max_header_bytes = 64 * 1024;
 };
 
+// Parses one complete HTTP/1.1 request from `raw` with the same parser and limits the server
+// uses (for the fuzz target and tests). Errors name what was wrong.
+Result<Request> parseRequest(std::string_view raw, const ServerOptions& options);
+
 class Server {
  public:
   Server(boost::asio::io_context& io, ServerOptions options, Handler handler);
