@@ -352,7 +352,7 @@ asio::awaitable<Response> agentHealthByName(Context& ctx, Exchange& ex, std::str
 
 asio::awaitable<Response> agentReload(Context& ctx, Exchange& ex, std::string) {
   if (!ctx.reload) co_return emptyOk();
-  co_return co_await statusOnly(ctx, ex, ctx.reload());
+  co_return co_await statusOnly(ctx, ex, co_await ctx.reload());
 }
 
 asio::awaitable<Response> agentLeave(Context& ctx, Exchange& ex, std::string) {

@@ -58,7 +58,7 @@ struct Context {
   server::SessionTimers& session_timers;
   ApiConfig config;
   std::function<void()> request_shutdown;  // /v1/agent/leave
-  std::function<Status()> reload;           // /v1/agent/reload
+  std::function<boost::asio::awaitable<Status>()> reload;  // /v1/agent/reload, SIGHUP
   std::deque<UserEvent> events;  // newest last, at most 256
   uint64_t event_ltime = 0;
   std::chrono::nanoseconds session_ttl_min = std::chrono::seconds(10);

@@ -54,6 +54,47 @@ std::string advertiseAddress(const config::AgentConfig& cfg) {
   return "127.0.0.1";
 }
 
+// Registers the services and checks of the config files, and removes config-sourced ones that the
+// files no longer name (reload). Definitions registered through the API are left alone.
+asio::awaitable<Status> applyConfigDefinitions(agent::Agent& agent,
+                                               const config::AgentConfig& cfg) {
+  std::vector<agent::ServiceDef> services;
+  std::vector<agent::CheckDef> checks;
+  for (const auto& body : cfg.services) {
+    auto def = agent::decodeService(body, cfg.node_name);
+    if (!def) co_return invalidArgument("service definition: " + def.status().message());
+    services.push_back(std::move(*def));
+  }
+  for (const auto& body : cfg.checks) {
+    auto def = agent::decodeCheck(body, cfg.node_name);
+    if (!def) co_return invalidArgument("check definition: " + def.status().message());
+    checks.push_back(std::move(*def));
+  }
+  std::vector<std::string> gone_services, gone_checks;
+  for (const auto& [id, ls] : agent.services()) {
+    bool kept = false;
+    for (const auto& d : services) kept = kept || d.service.id() == id;
+    if (ls.from_config && !kept) gone_services.push_back(id);
+  }
+  for (const auto& [id, lc] : agent.checks()) {
+    bool kept = false;
+    for (const auto& d : checks) kept = kept || d.check.check_id() == id;
+    if (lc.from_config && lc.check.service_id().empty() && !kept) gone_checks.push_back(id);
+  }
+  for (const auto& id : gone_services) co_await agent.removeService(id);
+  for (const auto& id : gone_checks) co_await agent.removeCheck(id);
+  Status first;
+  for (auto& d : services) {
+    Status s = co_await agent.addService(std::move(d), true, true);
+    if (!s && first.isOk()) first = s;
+  }
+  for (auto& d : checks) {
+    Status s = co_await agent.addCheck(std::move(d), true);
+    if (!s && first.isOk()) first = s;
+  }
+  co_return first;
+}
+
 }  // namespace
 
 int runAgent(const std::vector<std::string>& args) {
@@ -160,6 +201,29 @@ int runAgent(const std::vector<std::string>& args) {
     auto guard = std::make_shared<asio::steady_timer>(io, std::chrono::seconds(3));
     guard->async_wait([&io, guard](boost::system::error_code) { io.stop(); });
   };
+  ctx.reload = [&]() -> asio::awaitable<Status> {
+    auto again = config::loadAgentConfig(args);
+    if (!again) co_return internalError("Failed reloading: " + again.status().message());
+    for (const auto& w : again->warnings) TLOG_WARN("config: {}", w);
+    setLogLevel(again->log_level);
+    TLOG_INFO("agent: reloading configuration");
+    co_return co_await applyConfigDefinitions(agent, *again);
+  };
+  asio::signal_set hup(io, SIGHUP);
+  std::function<void()> wait_hup = [&] {
+    hup.async_wait([&](boost::system::error_code ec, int) {
+      if (ec) return;
+      asio::co_spawn(
+          io,
+          [&]() -> asio::awaitable<void> {
+            Status s = co_await ctx.reload();
+            if (!s) TLOG_ERROR("agent: reload: {}", s.message());
+          },
+          asio::detached);
+      wait_hup();
+    });
+  };
+  wait_hup();
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int sig) {
     if (!ec) shutdown();
@@ -174,24 +238,8 @@ int runAgent(const std::vector<std::string>& args) {
           io.stop();
           co_return;
         }
-        for (const auto& body : cfg.services) {
-          auto def = agent::decodeService(body, cfg.node_name);
-          if (!def) {
-            TLOG_ERROR("config: service definition: {}", def.status().message());
-            continue;
-          }
-          Status r = co_await agent.addService(std::move(*def), false, true);
-          if (!r) TLOG_ERROR("config: registering service: {}", r.message());
-        }
-        for (const auto& body : cfg.checks) {
-          auto def = agent::decodeCheck(body, cfg.node_name);
-          if (!def) {
-            TLOG_ERROR("config: check definition: {}", def.status().message());
-            continue;
-          }
-          Status r = co_await agent.addCheck(std::move(*def), true);
-          if (!r) TLOG_ERROR("config: registering check: {}", r.message());
-        }
+        Status r = co_await applyConfigDefinitions(agent, cfg);
+        if (!r) TLOG_ERROR("config: {}", r.message());
         TLOG_INFO("agent: started: node={} datacenter={} http={}:{} mode={}", cfg.node_name,
                   cfg.datacenter, http_addr, http_server.port(),
                   cfg.dev ? "dev (in-memory)" : "durable (" + cfg.data_dir + ")");

@@ -66,3 +66,27 @@ def test_flag_styles(make_agent):
         assert get(a, "/v1/catalog/datacenters").json() == ["dc7"]
     finally:
         a.stop()
+
+
+def test_reload_reconciles_config_services(make_agent, tmp_path):
+    import signal
+    import time
+    f = tmp_path / "svc.json"
+    f.write_text('{"services": [{"name": "alpha", "port": 1}]}')
+    a = make_agent(config_files=[str(f)])
+    from rawhttp import put
+    put(a, "/v1/agent/service/register", {"Name": "api-made", "Port": 3})
+    assert "alpha" in get(a, "/v1/agent/services").json()
+    f.write_text('{"services": [{"name": "beta", "port": 2}]}')
+    r = put(a, "/v1/agent/reload")
+    assert r.status == 200, r.text
+    svcs = get(a, "/v1/agent/services").json()
+    assert "beta" in svcs and "alpha" not in svcs and "api-made" in svcs
+    f.write_text('{"services": [{"name": "gamma", "port": 2}]}')
+    a.proc.send_signal(signal.SIGHUP)
+    deadline = time.time() + 5
+    while time.time() < deadline and "gamma" not in get(a, "/v1/agent/services").json():
+        time.sleep(0.05)
+    assert set(get(a, "/v1/agent/services").json()) == {"gamma", "api-made"}
+    f.write_text('{"bogus_key": 1}')
+    assert put(a, "/v1/agent/reload").status == 500

@@ -1,0 +1,102 @@
+// In-process agent tests: a real MemoryLog, FSM and store on an io_context the test drives.
+#include "agent/agent.h"
+
+#include <gtest/gtest.h>
+
+#include <utility>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+
+#include "consensus/memory_log.h"
+#include "server/fsm.h"
+
+namespace trellis::agent {
+namespace {
+
+namespace asio = boost::asio;
+
+struct Fixture {
+  asio::io_context io{1};
+  state::Store store;
+  server::Fsm fsm{store};
+  consensus::MemoryLog log{[this](std::function<void()> fn) { asio::post(io, std::move(fn)); }};
+  server::Writer writer{io, log};
+  std::unique_ptr<Agent> agent;
+
+  explicit Fixture(AgentOptions opts) {
+    EXPECT_TRUE(log.open(fsm).isOk());
+    agent = std::make_unique<Agent>(io, store, writer, std::move(opts), nullptr);
+    EXPECT_TRUE(run(agent->start()).isOk());
+  }
+
+  template <typename T>
+  T run(asio::awaitable<T> aw) {
+    std::optional<T> out;
+    asio::co_spawn(io, std::move(aw), [&](std::exception_ptr, T v) { out = std::move(v); });
+    while (!out) io.run_one();
+    return std::move(*out);
+  }
+};
+
+AgentOptions fastOptions() {
+  AgentOptions o;
+  o.node_name = "n1";
+  o.reap_interval = std::chrono::milliseconds(10);
+  o.deregister_min = std::chrono::milliseconds(0);
+  return o;
+}
+
+TEST(Agent, StartRegistersNodeAfterBarrierWithSerfHealth) {
+  Fixture f(fastOptions());
+  ASSERT_NE(f.store.node("n1"), nullptr);
+  EXPECT_GE(f.store.node("n1")->modify_index(), 2u);
+  EXPECT_EQ(f.store.check("n1", "serfHealth")->status(), "passing");
+}
+
+TEST(Agent, ReapsServiceCriticalForTooLong) {
+  Fixture f(fastOptions());
+  auto def = decodeService(
+      model::InJson::parse(
+          R"({"Name":"web","Check":{"TTL":"60s","DeregisterCriticalServiceAfter":"50ms"}})"),
+      "n1");
+  ASSERT_TRUE(def.isOk());
+  ASSERT_TRUE(f.run(f.agent->addService(std::move(*def), false, false)).isOk());
+  ASSERT_NE(f.store.service("n1", "web"), nullptr);
+  f.io.run_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(f.store.service("n1", "web"), nullptr);
+  EXPECT_EQ(f.agent->services().count("web"), 0u);
+}
+
+TEST(Agent, PassingServiceIsNotReaped) {
+  Fixture f(fastOptions());
+  auto def = decodeService(
+      model::InJson::parse(R"({"Name":"web","Check":{"TTL":"60s","Status":"passing",
+                              "DeregisterCriticalServiceAfter":"50ms"}})"),
+      "n1");
+  ASSERT_TRUE(f.run(f.agent->addService(std::move(*def), false, false)).isOk());
+  f.io.run_for(std::chrono::milliseconds(200));
+  EXPECT_NE(f.store.service("n1", "web"), nullptr);
+}
+
+TEST(Agent, TtlExpiryGoesCriticalInCatalog) {
+  Fixture f(fastOptions());
+  auto def = decodeCheck(model::InJson::parse(R"({"Name":"hb","TTL":"30ms","Status":"passing"})"),
+                         "n1");
+  ASSERT_TRUE(f.run(f.agent->addCheck(std::move(*def), false)).isOk());
+  EXPECT_EQ(f.store.check("n1", "hb")->status(), "passing");
+  f.io.run_for(std::chrono::milliseconds(150));
+  EXPECT_EQ(f.store.check("n1", "hb")->status(), "critical");
+  EXPECT_EQ(f.store.check("n1", "hb")->output(), "TTL expired");
+}
+
+TEST(Agent, ScriptChecksNeedToBeEnabled) {
+  Fixture f(fastOptions());
+  auto def = decodeCheck(
+      model::InJson::parse(R"({"Name":"s","Args":["true"],"Interval":"1s"})"), "n1");
+  Status s = f.run(f.agent->addCheck(std::move(*def), false));
+  EXPECT_FALSE(s.isOk());
+  EXPECT_NE(s.message().find("enable_script_checks"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace trellis::agent
