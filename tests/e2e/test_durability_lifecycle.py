@@ -136,3 +136,20 @@ def test_version_command():
     assert v["Version"].startswith("1.")
     out = subprocess.run([TRELLIS, "version"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.startswith("Trellis v")
+
+
+def test_agent_leave_endpoint_exits_cleanly(tmp_path):
+    a = Agent(data_dir=str(tmp_path / "leave"))
+    r = put(a, "/v1/agent/leave")
+    assert r.status == 200
+    assert a.proc.wait(timeout=5) == 0
+    # A durable, non-dev agent answers compactly unless ?pretty is given.
+    b = Agent(data_dir=str(tmp_path / "leave"))
+    try:
+        assert b"\n" not in get(b, "/v1/catalog/datacenters").body
+        assert get(b, "/v1/catalog/datacenters?pretty").body.endswith(b"\n")
+        # After leaving, the node's serfHealth is back to passing once the agent returns.
+        [serf] = [c for c in get(b, "/v1/health/node/" + b.node).json() if c["CheckID"] == "serfHealth"]
+        assert serf["Status"] == "passing"
+    finally:
+        b.stop()
