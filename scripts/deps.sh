@@ -10,7 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   python3 python3-pytest python3-requests python3-consul
-  etcd-server etcd-client wrk procps psmisc
+  etcd-server etcd-client wrk procps psmisc dnsutils dnsperf dnsmasq-base
 )
 
 missing=()
