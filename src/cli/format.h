@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/base64.h"
 #include "common/status.h"
 
 namespace trellis::cli {
@@ -22,8 +23,6 @@ std::string columnize(const std::vector<std::string>& rows);
 // widest cell in a block of consecutive lines plus `padding`, at least `minWidth`.
 std::string tabwrite(std::string_view text, size_t minWidth, size_t padding);
 
-std::string base64Encode(std::string_view data);
-std::optional<std::string> base64Decode(std::string_view text);
 
 // `members` output from the GET /v1/agent/members body. Rows matching `statusRegex` only
 // (ECMAScript syntax), servers first, then by segment, partition and name. Returns an empty

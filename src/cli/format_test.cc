@@ -97,18 +97,6 @@ TEST(ColumnizeTest, TrimsCellsAndLeavesLastColumnUnpadded) {
             "a     bb  c\nlong  d");
 }
 
-TEST(Base64Test, RoundTripAndStrictness) {
-  for (const std::string& s :
-       std::vector<std::string>{"", "f", "fo", "foo", "foob", std::string("\0\xff\x10", 3)}) {
-    auto decoded = base64Decode(base64Encode(s));
-    ASSERT_TRUE(decoded);
-    EXPECT_EQ(*decoded, s);
-  }
-  EXPECT_EQ(base64Encode("hello"), "aGVsbG8=");
-  EXPECT_FALSE(base64Decode("aGVsbG8"));
-  EXPECT_FALSE(base64Decode("aGV$bG8="));
-}
-
 TEST(NodesFormatTest, ShortAndDetailed) {
   json nodes = json::parse(R"([{"ID":"40e4a748-2192-161a-0510-9bf59fe950b5","Node":"n1",
     "Address":"10.1.10.12","Datacenter":"dc1",
