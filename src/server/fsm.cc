@@ -22,6 +22,16 @@ std::any Fsm::apply(uint64_t index, std::string_view command) {
       return store_.sessionDestroy(index, cmd.session().session().id());
     case pb::Command::kTxn:
       return applyTxn(index, cmd.txn());
+    case pb::Command::kConfigEntry: {
+      const auto& op = cmd.config_entry();
+      uint64_t cas = op.cas_index();
+      bool with_cas = op.op() == "upsert-cas" || op.op() == "delete-cas";
+      if (op.op() == "upsert" || op.op() == "upsert-cas") {
+        return store_.configEntrySet(index, op.entry(), with_cas ? &cas : nullptr);
+      }
+      return store_.configEntryDelete(index, op.entry().kind(), op.entry().name(),
+                                      with_cas ? &cas : nullptr);
+    }
     case pb::Command::kBarrier:
       return Status::ok();
     case pb::Command::CMD_NOT_SET:

@@ -445,6 +445,48 @@ void Store::invalidateSessionsForCheck(uint64_t idx, const pb::Check& check) {
   for (const auto& sid : doomed) sessionDestroy(idx, sid);
 }
 
+// ---------------------------------------------------------------- config entries
+
+const pb::ConfigEntry* Store::configEntry(const std::string& kind, const std::string& name) const {
+  auto it = config_entries_.find({kind, name});
+  return it == config_entries_.end() ? nullptr : &it->second;
+}
+
+std::vector<const pb::ConfigEntry*> Store::configEntries(const std::string& kind) const {
+  std::vector<const pb::ConfigEntry*> out;
+  for (auto it = config_entries_.lower_bound({kind, ""});
+       it != config_entries_.end() && it->first.first == kind; ++it) {
+    out.push_back(&it->second);
+  }
+  return out;
+}
+
+bool Store::configEntrySet(uint64_t idx, const pb::ConfigEntry& in, const uint64_t* cas) {
+  auto key = std::make_pair(in.kind(), in.name());
+  auto it = config_entries_.find(key);
+  if (cas != nullptr) {
+    bool ok = *cas == 0 ? it == config_entries_.end()
+                        : (it != config_entries_.end() && it->second.modify_index() == *cas);
+    if (!ok) return false;
+  }
+  pb::ConfigEntry e = in;
+  e.set_create_index(it != config_entries_.end() ? it->second.create_index() : idx);
+  e.set_modify_index(idx);
+  config_entries_[key] = std::move(e);
+  bump(idx, kConfigEntries);
+  return true;
+}
+
+bool Store::configEntryDelete(uint64_t idx, const std::string& kind, const std::string& name,
+                              const uint64_t* cas) {
+  auto it = config_entries_.find({kind, name});
+  if (it == config_entries_.end()) return cas == nullptr;
+  if (cas != nullptr && it->second.modify_index() != *cas) return false;
+  config_entries_.erase(it);
+  bump(idx, kConfigEntries);
+  return true;
+}
+
 // ---------------------------------------------------------------- snapshot
 
 pb::Snapshot Store::snapshot() const {
@@ -455,6 +497,7 @@ pb::Snapshot Store::snapshot() const {
   for (const auto& [k, v] : checks_) *snap.add_checks() = v;
   for (const auto& [k, v] : kvs_) *snap.add_kvs() = v;
   for (const auto& [k, v] : sessions_) *snap.add_sessions() = v;
+  for (const auto& [k, v] : config_entries_) *snap.add_config_entries() = v;
   for (const auto& [k, v] : table_index_) {
     auto* t = snap.add_table_indexes();
     t->set_table(k);
@@ -479,6 +522,7 @@ void Store::restore(const pb::Snapshot& snap) {
   session_keys_.clear();
   lock_delay_.clear();
   table_index_.clear();
+  config_entries_.clear();
   last_index_ = snap.index();
   for (const auto& n : snap.nodes()) nodes_[n.node()] = n;
   for (const auto& s : snap.services()) {
@@ -491,9 +535,10 @@ void Store::restore(const pb::Snapshot& snap) {
     if (!e.session().empty()) session_keys_[e.session()].insert(e.key());
   }
   for (const auto& s : snap.sessions()) sessions_[s.id()] = s;
+  for (const auto& e : snap.config_entries()) config_entries_[{e.kind(), e.name()}] = e;
   for (const auto& t : snap.table_indexes()) table_index_[t.table()] = t.index();
   for (const auto& t : snap.tombstones()) tombstones_[t.key()] = t.index();
-  for (const char* t : {kNodes, kServices, kChecks, kKvs, kSessions}) {
+  for (const char* t : {kNodes, kServices, kChecks, kKvs, kSessions, kConfigEntries}) {
     watches_.fire(WatchHub::tableTopic(t));
   }
 }

@@ -29,6 +29,7 @@ inline constexpr const char* kServices = "services";
 inline constexpr const char* kChecks = "checks";
 inline constexpr const char* kKvs = "kvs";
 inline constexpr const char* kSessions = "sessions";
+inline constexpr const char* kConfigEntries = "config-entries";
 
 using NodeKey = std::pair<std::string, std::string>;  // (node, id)
 
@@ -93,6 +94,16 @@ class Store {
   // delay. Returns false when no such session exists.
   bool sessionDestroy(uint64_t idx, const std::string& id);
 
+  // ---- config entries ----
+  const pb::ConfigEntry* configEntry(const std::string& kind, const std::string& name) const;
+  std::vector<const pb::ConfigEntry*> configEntries(const std::string& kind) const;
+  // Upsert; with `cas`, only when the current ModifyIndex equals *cas (0: only if absent).
+  bool configEntrySet(uint64_t idx, const pb::ConfigEntry& e, const uint64_t* cas = nullptr);
+  // Delete; with `cas`, only when the current ModifyIndex equals *cas. Absent entries: true
+  // without cas (idempotent), false with cas.
+  bool configEntryDelete(uint64_t idx, const std::string& kind, const std::string& name,
+                         const uint64_t* cas = nullptr);
+
   // ---- snapshot ----
   pb::Snapshot snapshot() const;
   void restore(const pb::Snapshot& snap);
@@ -116,6 +127,7 @@ class Store {
   std::map<std::string, pb::Session> sessions_;
   std::unordered_map<std::string, std::set<std::string>> session_keys_;
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> lock_delay_;
+  std::map<std::pair<std::string, std::string>, pb::ConfigEntry> config_entries_;
 };
 
 }  // namespace trellis::state

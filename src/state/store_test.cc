@@ -134,3 +134,40 @@ TEST(Store, SnapshotRoundTrip) {
 
 }  // namespace
 }  // namespace trellis::state
+
+namespace trellis::state {
+namespace {
+
+pb::ConfigEntry entry(const std::string& kind, const std::string& name, const std::string& json) {
+  pb::ConfigEntry e;
+  e.set_kind(kind);
+  e.set_name(name);
+  e.set_json(json);
+  return e;
+}
+
+TEST(Store, ConfigEntriesWithCas) {
+  Store s;
+  uint64_t zero = 0;
+  EXPECT_TRUE(s.configEntrySet(3, entry("service-defaults", "web", "{}"), &zero));
+  EXPECT_FALSE(s.configEntrySet(4, entry("service-defaults", "web", "{}"), &zero));
+  uint64_t stale = 2, current = 3;
+  EXPECT_FALSE(s.configEntrySet(4, entry("service-defaults", "web", "{\"a\":1}"), &stale));
+  EXPECT_TRUE(s.configEntrySet(5, entry("service-defaults", "web", "{\"a\":1}"), &current));
+  EXPECT_EQ(s.configEntry("service-defaults", "web")->create_index(), 3u);
+  EXPECT_EQ(s.configEntry("service-defaults", "web")->modify_index(), 5u);
+  EXPECT_TRUE(s.configEntrySet(6, entry("service-defaults", "api", "{}")));
+  EXPECT_TRUE(s.configEntrySet(7, entry("proxy-defaults", "global", "{}")));
+  EXPECT_EQ(s.configEntries("service-defaults").size(), 2u);
+  EXPECT_FALSE(s.configEntryDelete(8, "service-defaults", "web", &stale));
+  EXPECT_TRUE(s.configEntryDelete(8, "service-defaults", "web"));
+  EXPECT_TRUE(s.configEntryDelete(9, "service-defaults", "web"));
+  EXPECT_FALSE(s.configEntryDelete(9, "service-defaults", "web", &current));
+  Store t;
+  t.restore(s.snapshot());
+  EXPECT_EQ(t.configEntries("service-defaults").size(), 1u);
+  EXPECT_NE(t.configEntry("proxy-defaults", "global"), nullptr);
+}
+
+}  // namespace
+}  // namespace trellis::state
