@@ -3,6 +3,7 @@
 // threads (src/consensus).
 #include "bin/agent_main.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <utility>
@@ -95,6 +96,15 @@ asio::awaitable<Status> applyConfigDefinitions(agent::Agent& agent,
   co_return first;
 }
 
+// Parked blocking queries each hold a socket: lift the soft descriptor limit to the hard one.
+void raiseFileLimit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+
 }  // namespace
 
 int runAgent(const std::vector<std::string>& args) {
@@ -119,6 +129,7 @@ int runAgent(const std::vector<std::string>& args) {
     }
   }
 
+  raiseFileLimit();
   asio::io_context io(1);
   consensus::Poster post = [&io](std::function<void()> fn) { asio::post(io, std::move(fn)); };
   state::Store store;

@@ -6,6 +6,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
@@ -83,6 +84,9 @@ asio::awaitable<void> Server::Impl::acceptLoop() {
     if (ec) {
       if (stopped || ec == asio::error::operation_aborted) break;
       TLOG_WARN("http: accept failed: {}", ec.message());
+      // Out of file descriptors (or similar): back off instead of spinning on the error.
+      asio::steady_timer pause(io, std::chrono::milliseconds(50));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
     s.set_option(tcp::no_delay(true), ec);

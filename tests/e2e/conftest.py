@@ -27,7 +27,8 @@ def free_port():
 class Agent:
     """A running `trellis agent` process."""
 
-    def __init__(self, extra_args=(), data_dir=None, config_files=(), node="e2e-node", env=None):
+    def __init__(self, extra_args=(), data_dir=None, config_files=(), node="e2e-node", env=None,
+                 preexec_fn=None):
         self.port = free_port()
         self.http_addr = "127.0.0.1:%d" % self.port
         self.base = "http://" + self.http_addr
@@ -45,7 +46,7 @@ class Agent:
         args += list(extra_args)
         self.log = tempfile.NamedTemporaryFile(prefix="trellis-agent-", suffix=".log", delete=False)
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT,
-                                     env=dict(os.environ, **(env or {})))
+                                     env=dict(os.environ, **(env or {})), preexec_fn=preexec_fn)
         self.wait_ready()
 
     def wait_ready(self, timeout=15):

@@ -153,3 +153,34 @@ def test_agent_leave_endpoint_exits_cleanly(tmp_path):
         assert serf["Status"] == "passing"
     finally:
         b.stop()
+
+
+def test_descriptor_exhaustion_neither_spins_nor_wedges():
+    import resource
+
+    def low_limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+
+    a = Agent(preexec_fn=low_limit)
+    try:
+        socks = []
+        for _ in range(120):
+            try:
+                socks.append(socket.create_connection(("127.0.0.1", a.port), timeout=2))
+            except OSError:
+                break
+
+        def cpu_seconds():
+            with open("/proc/%d/stat" % a.proc.pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+        before = cpu_seconds()
+        time.sleep(1.0)
+        assert cpu_seconds() - before < 0.5, "the agent spins while out of descriptors"
+        for s in socks:
+            s.close()
+        time.sleep(0.2)
+        assert get(a, "/v1/status/leader").status == 200
+    finally:
+        a.stop()
