@@ -2,6 +2,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 
 #include "common/log.h"
 
@@ -26,6 +27,7 @@ Agent::Agent(asio::io_context& io, state::Store& store, server::Writer& writer,
 Agent::~Agent() {
   *alive_ = false;
   reap_timer_.cancel();
+  alias_waiter_.reset();
 }
 
 pb::Node Agent::nodeRecord() const {
@@ -73,7 +75,57 @@ asio::awaitable<Status> Agent::start() {
     startCheck(lc);
   }
   scheduleReap();
+  watchAliases();
   co_return Status::ok();
+}
+
+void Agent::watchAliases() {
+  auto alive = alive_;
+  alias_waiter_ = std::make_unique<state::Waiter>([this, alive] {
+    // Fired from inside a store write: evaluate on the next turn of the loop.
+    asio::post(io_, [this, alive] {
+      if (!*alive) return;
+      evaluateAliases();
+      store_.watches().watch(*alias_waiter_, state::WatchHub::tableTopic(state::kChecks));
+      store_.watches().watch(*alias_waiter_, state::WatchHub::tableTopic(state::kServices));
+    });
+  });
+  store_.watches().watch(*alias_waiter_, state::WatchHub::tableTopic(state::kChecks));
+  store_.watches().watch(*alias_waiter_, state::WatchHub::tableTopic(state::kServices));
+  evaluateAliases();
+}
+
+void Agent::evaluateAliases() {
+  for (auto& [id, lc] : checks_) {
+    if (lc.check.type() != "alias") continue;
+    const auto& d = lc.check.definition();
+    std::string node = d.alias_node().empty() ? options_.node_name : d.alias_node();
+    std::vector<const pb::Check*> checks;
+    std::string missing;
+    if (!d.alias_service().empty()) {
+      if (store_.service(node, d.alias_service()) == nullptr) {
+        missing = "Service " + d.alias_service() + " could not be found on node " + node;
+      }
+      checks = store_.serviceInstanceChecks(node, d.alias_service());
+    } else if (store_.node(node) == nullptr) {
+      missing = "Node " + node + " could not be found";
+    }
+    if (d.alias_service().empty() || !d.alias_node().empty()) {
+      for (const pb::Check* c : store_.nodeChecks(node)) {
+        if (c->service_id().empty()) checks.push_back(c);
+      }
+    }
+    if (!missing.empty()) {
+      setStatus(id, "critical", missing);
+      continue;
+    }
+    std::string status = "passing";
+    for (const pb::Check* c : checks) {
+      if (c->status() == "critical") status = "critical";
+      else if (c->status() == "warning" && status == "passing") status = "warning";
+    }
+    setStatus(id, status, status == "passing" ? "All checks passing." : "Aliased checks are " + status);
+  }
 }
 
 asio::awaitable<void> Agent::leave() {
@@ -115,6 +167,12 @@ void Agent::startCheck(LocalCheck& lc) {
   if (type == "ttl") {
     lc.ttl_timer = std::make_unique<asio::steady_timer>(io_);
     armTtl(id);
+    return;
+  }
+  if (type == "alias") {
+    asio::post(io_, [this, alive = alive_] {
+      if (*alive) evaluateAliases();
+    });
     return;
   }
   if (type.empty() || type == "maintenance" || !runners_) return;

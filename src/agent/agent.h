@@ -101,6 +101,10 @@ class Agent {
   void spawnSync(pb::Check check);
   pb::Node nodeRecord() const;
   void scheduleReap();
+  // Alias checks mirror the health of another service (or node) from the catalog; they are
+  // re-evaluated whenever the checks table changes.
+  void watchAliases();
+  void evaluateAliases();
 
   boost::asio::io_context& io_;
   state::Store& store_;
@@ -110,6 +114,7 @@ class Agent {
   std::map<std::string, LocalService> services_;
   std::map<std::string, LocalCheck> checks_;
   boost::asio::steady_timer reap_timer_;
+  std::unique_ptr<state::Waiter> alias_waiter_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

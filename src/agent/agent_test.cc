@@ -100,3 +100,28 @@ TEST(Agent, ScriptChecksNeedToBeEnabled) {
 
 }  // namespace
 }  // namespace trellis::agent
+
+namespace trellis::agent {
+namespace {
+
+TEST(Agent, AliasCheckMirrorsAliasedService) {
+  Fixture f(fastOptions());
+  auto db = decodeService(
+      model::InJson::parse(R"({"Name":"db","Check":{"TTL":"60s","Status":"passing"}})"), "n1");
+  ASSERT_TRUE(f.run(f.agent->addService(std::move(*db), false, false)).isOk());
+  auto alias = decodeCheck(model::InJson::parse(R"({"Name":"db-alias","AliasService":"db"})"), "n1");
+  ASSERT_TRUE(alias.isOk()) << alias.status().message();
+  ASSERT_TRUE(f.run(f.agent->addCheck(std::move(*alias), false)).isOk());
+  f.io.run_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(f.store.check("n1", "db-alias")->status(), "passing");
+  ASSERT_TRUE(f.run(f.agent->updateTtl("service:db", "critical", "down")).isOk());
+  f.io.run_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(f.store.check("n1", "db-alias")->status(), "critical");
+  ASSERT_TRUE(f.run(f.agent->removeService("db")).isOk());
+  f.io.run_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(f.store.check("n1", "db-alias")->status(), "critical");
+  EXPECT_NE(f.store.check("n1", "db-alias")->output().find("could not be found"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace trellis::agent
