@@ -9,6 +9,7 @@
 #include <deque>
 #include <functional>
 #include <string>
+#include <unordered_map>
 
 #include "agent/agent.h"
 #include "http/types.h"
@@ -50,6 +51,17 @@ struct UserEvent {
   uint64_t ltime = 0;
 };
 
+// Rendered bodies of list reads, reused until the next write to the store. Many clients asking the
+// same question (watchers woken together, service discovery polling) pay for one rendering.
+struct ReadCache {
+  struct Entry {
+    uint64_t index;
+    std::string body;
+  };
+  uint64_t store_index = 0;
+  std::unordered_map<std::string, Entry> entries;
+};
+
 struct Context {
   boost::asio::io_context& io;
   state::Store& store;
@@ -62,6 +74,7 @@ struct Context {
   std::deque<UserEvent> events;  // newest last, at most 256
   uint64_t event_ltime = 0;
   std::chrono::nanoseconds session_ttl_min = std::chrono::seconds(10);
+  ReadCache read_cache;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 

@@ -1,5 +1,6 @@
 #include "api/query.h"
 
+#include <algorithm>
 #include <random>
 
 #include "api/respond.h"
@@ -83,14 +84,45 @@ asio::awaitable<Response> blockingRead(Context& ctx, Exchange& ex, const QueryOp
   co_return std::move(r.response);
 }
 
+namespace {
+
+// The cache key: the path and every query parameter except those that only steer blocking.
+std::string cacheKey(const http::Request& req) {
+  std::vector<std::pair<std::string, std::string>> q;
+  for (const auto& kv : req.query) {
+    if (kv.first != "index" && kv.first != "wait") q.push_back(kv);
+  }
+  std::sort(q.begin(), q.end());
+  std::string key = req.path;
+  for (const auto& [k, v] : q) key += "\n" + k + "=" + v;
+  return key;
+}
+
+}  // namespace
+
 asio::awaitable<Response> blockingJson(Context& ctx, Exchange& ex, const QueryOptions& opts,
                                        std::vector<std::string> topics,
                                        std::function<uint64_t(Json&)> read) {
+  const std::string key = cacheKey(ex.request);
   co_return co_await blockingRead(ctx, ex, opts, std::move(topics), [&]() {
+    ReadCache& cache = ctx.read_cache;
+    if (cache.store_index != ctx.store.lastIndex() || cache.entries.size() > 1024) {
+      cache.entries.clear();
+      cache.store_index = ctx.store.lastIndex();
+    }
+    auto hit = cache.entries.find(key);
+    if (hit != cache.entries.end()) {
+      Response r;
+      r.body = hit->second.body;
+      r.set("Content-Type", "application/json");
+      return ReadResult{hit->second.index, std::move(r)};
+    }
     Json body;
     uint64_t idx = read(body);
     applyFilter(opts, body);
-    return ReadResult{idx, jsonResponse(ctx, ex, body)};
+    Response r = jsonResponse(ctx, ex, body);
+    cache.entries.emplace(key, ReadCache::Entry{idx, r.body});
+    return ReadResult{idx, std::move(r)};
   });
 }
 
