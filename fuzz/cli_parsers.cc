@@ -22,7 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     start = nl + 1;
   }
   (void)trellis::cli::parseHttpAddr(lines[0]);
-  if (lines.size() > 1) (void)trellis::cli::base64Decode(lines[1]);
+  if (lines.size() > 1) (void)trellis::base64Decode(lines[1]);
 
   trellis::cli::FlagSet flags;
   bool b = false;
