@@ -13,6 +13,7 @@
 
 #include "agent/agent.h"
 #include "http/types.h"
+#include "intentions/intention_set.h"
 #include "model/render.h"
 #include "server/session_timers.h"
 #include "server/writer.h"
@@ -75,6 +76,9 @@ struct Context {
   uint64_t event_ltime = 0;
   std::chrono::nanoseconds session_ttl_min = std::chrono::seconds(10);
   ReadCache read_cache;
+  // Intentions snapshot, rebuilt when the config-entries table changes.
+  std::shared_ptr<const intentions::IntentionSet> intention_set;
+  uint64_t intention_set_index = ~uint64_t{0};
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 

@@ -2,7 +2,10 @@
 // The HTTP API v1 handlers, one file per area. The route table that binds them to paths is in
 // src/bin/http_routes.cc. Every handler runs on the core loop.
 
+#include <optional>
+
 #include "api/router.h"
+#include "model/config_entry.h"
 
 namespace trellis::api {
 
@@ -61,6 +64,25 @@ TRELLIS_HANDLER(statusPeers);
 TRELLIS_HANDLER(eventFire);
 TRELLIS_HANDLER(eventList);
 
+// config_entries.cc
+TRELLIS_HANDLER(configApply);
+TRELLIS_HANDLER(configEntryPath);
+// intentions.cc
+TRELLIS_HANDLER(intentionsList);
+TRELLIS_HANDLER(intentionsExact);
+TRELLIS_HANDLER(intentionsCheck);
+TRELLIS_HANDLER(intentionsMatch);
+TRELLIS_HANDLER(intentionsById);
+TRELLIS_HANDLER(agentConnectAuthorize);
+
 #undef TRELLIS_HANDLER
+
+// Config-entry writes shared with the intention endpoints (config_entries.cc).
+boost::asio::awaitable<Status> writeConfigEntry(Context& ctx, const model::ConfigEntry& e,
+                                                std::optional<uint64_t> cas, bool* applied);
+boost::asio::awaitable<Status> deleteConfigEntry(Context& ctx, const std::string& kind,
+                                                 const std::string& name,
+                                                 std::optional<uint64_t> cas, bool* applied);
+Json renderEntryRow(const pb::ConfigEntry& row);
 
 }  // namespace trellis::api

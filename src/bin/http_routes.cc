@@ -58,6 +58,15 @@ std::vector<api::Route> httpRoutes() {
       {"/v1/session/info/", true, kGet, sessionInfo},
       {"/v1/session/list", false, kGet, sessionList},
       {"/v1/session/node/", true, kGet, sessionNode},
+      // config entries and intentions
+      {"/v1/config", false, kPut, configApply},
+      {"/v1/config/", true, {"GET", "DELETE"}, configEntryPath},
+      {"/v1/connect/intentions", false, {"GET", "POST"}, intentionsList},
+      {"/v1/connect/intentions/exact", false, {"GET", "PUT", "DELETE"}, intentionsExact},
+      {"/v1/connect/intentions/check", false, kGet, intentionsCheck},
+      {"/v1/connect/intentions/match", false, kGet, intentionsMatch},
+      {"/v1/connect/intentions/", true, {"GET", "PUT", "DELETE"}, intentionsById},
+      {"/v1/agent/connect/authorize", false, {"POST", "PUT"}, agentConnectAuthorize},
       // status and events
       {"/v1/status/leader", false, kGet, statusLeader},
       {"/v1/status/peers", false, kGet, statusPeers},
