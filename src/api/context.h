@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <deque>
+#include <map>
 #include <functional>
 #include <string>
 #include <unordered_map>
@@ -15,6 +16,8 @@
 #include "http/types.h"
 #include "intentions/intention_set.h"
 #include "model/render.h"
+#include "ca/types.h"
+#include "server/ca_manager.h"
 #include "server/session_timers.h"
 #include "server/writer.h"
 #include "state/store.h"
@@ -79,6 +82,16 @@ struct Context {
   // Intentions snapshot, rebuilt when the config-entries table changes.
   std::shared_ptr<const intentions::IntentionSet> intention_set;
   uint64_t intention_set_index = ~uint64_t{0};
+  // The Connect CA (server side) and the agent's leaf-certificate cache, by service name.
+  server::CaManager* ca = nullptr;
+  struct Leaf {
+    ca::IssuedLeaf leaf;
+    std::string private_key_pem;
+    uint64_t index = 0;  // log index of its serial: CreateIndex/ModifyIndex and X-Consul-Index
+    std::string root_id;
+    std::chrono::steady_clock::time_point renew_at;
+  };
+  std::map<std::string, Leaf> leaves;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 

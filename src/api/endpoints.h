@@ -74,6 +74,10 @@ TRELLIS_HANDLER(intentionsCheck);
 TRELLIS_HANDLER(intentionsMatch);
 TRELLIS_HANDLER(intentionsById);
 TRELLIS_HANDLER(agentConnectAuthorize);
+// connect_ca.cc
+TRELLIS_HANDLER(caRoots);
+TRELLIS_HANDLER(caConfiguration);
+TRELLIS_HANDLER(agentCaLeaf);
 
 #undef TRELLIS_HANDLER
 

@@ -27,6 +27,7 @@
 #include "consensus/lmdb_log.h"
 #include "consensus/memory_log.h"
 #include "http/server.h"
+#include "server/ca_manager.h"
 #include "server/fsm.h"
 #include "server/session_timers.h"
 
@@ -185,6 +186,8 @@ int runAgent(const std::vector<std::string>& args) {
   if (auto it = cfg.merged.find("session_ttl_min"); it != cfg.merged.end() && it->is_string()) {
     if (auto d = parseGoDuration(it->get<std::string>())) ctx.session_ttl_min = *d;
   }
+  server::CaManager ca_manager(store, writer);
+  if (cfg.connect_enabled) ctx.ca = &ca_manager;
   api::Router router(ctx, httpRoutes());
   http::Server http_server(io, http::ServerOptions{},
                            [&router](http::Exchange& ex) { return router.handle(ex); });
@@ -248,6 +251,22 @@ int runAgent(const std::vector<std::string>& args) {
           TLOG_ERROR("agent: start failed: {}", s.message());
           io.stop();
           co_return;
+        }
+        if (ctx.ca != nullptr) {
+          // Leader duty: the first CA root, from connect.ca_config when given.
+          nlohmann::json ca_config = nlohmann::json::object();
+          if (auto c = cfg.merged.find("connect"); c != cfg.merged.end() && c->is_object()) {
+            if (auto cc = c->find("ca_config"); cc != c->end() && cc->is_object()) ca_config = *cc;
+          }
+          auto initial = server::CaSettings::fromJson(ca_config, server::CaSettings{});
+          // (No co_await inside ?: here: GCC 12 destroys the temporary twice.)
+          Status ca = initial.status();
+          if (initial) ca = co_await ca_manager.initialize(*initial);
+          if (!ca) {
+            TLOG_ERROR("ca: {}", ca.message());
+            io.stop();
+            co_return;
+          }
         }
         Status r = co_await applyConfigDefinitions(agent, cfg);
         if (!r) TLOG_ERROR("config: {}", r.message());

@@ -67,6 +67,10 @@ std::vector<api::Route> httpRoutes() {
       {"/v1/connect/intentions/match", false, kGet, intentionsMatch},
       {"/v1/connect/intentions/", true, {"GET", "PUT", "DELETE"}, intentionsById},
       {"/v1/agent/connect/authorize", false, {"POST", "PUT"}, agentConnectAuthorize},
+      {"/v1/connect/ca/roots", false, kGet, caRoots},
+      {"/v1/agent/connect/ca/roots", false, kGet, caRoots},
+      {"/v1/connect/ca/configuration", false, {"GET", "PUT"}, caConfiguration},
+      {"/v1/agent/connect/ca/leaf/", true, kGet, agentCaLeaf},
       // status and events
       {"/v1/status/leader", false, kGet, statusLeader},
       {"/v1/status/peers", false, kGet, statusPeers},

@@ -32,6 +32,10 @@ std::any Fsm::apply(uint64_t index, std::string_view command) {
       return store_.configEntryDelete(index, op.entry().kind(), op.entry().name(),
                                       with_cas ? &cas : nullptr);
     }
+    case pb::Command::kCa:
+      if (cmd.ca().op() == "serial") return Status::ok();
+      store_.caSet(index, cmd.ca().state());
+      return Status::ok();
     case pb::Command::kBarrier:
       return Status::ok();
     case pb::Command::CMD_NOT_SET:

@@ -487,6 +487,27 @@ bool Store::configEntryDelete(uint64_t idx, const std::string& kind, const std::
   return true;
 }
 
+// ---------------------------------------------------------------- Connect CA
+
+void Store::caSet(uint64_t idx, const pb::CaState& in) {
+  std::map<std::string, uint64_t> created;
+  for (const auto& r : ca_.roots()) created[r.id()] = r.create_index();
+  bool config_changed = !sameContent(in.config(), ca_.config());
+  pb::CaState next = in;
+  for (auto& r : *next.mutable_roots()) {
+    auto it = created.find(r.id());
+    r.set_create_index(it != created.end() ? it->second : idx);
+    r.set_modify_index(idx);
+  }
+  next.mutable_config()->set_create_index(ca_.has_config() ? ca_.config().create_index() : idx);
+  next.mutable_config()->set_modify_index(config_changed || !ca_.has_config()
+                                              ? idx
+                                              : ca_.config().modify_index());
+  ca_ = std::move(next);
+  bump(idx, kCaRoots);
+  bump(idx, kCaConfig);
+}
+
 // ---------------------------------------------------------------- snapshot
 
 pb::Snapshot Store::snapshot() const {
@@ -498,6 +519,7 @@ pb::Snapshot Store::snapshot() const {
   for (const auto& [k, v] : kvs_) *snap.add_kvs() = v;
   for (const auto& [k, v] : sessions_) *snap.add_sessions() = v;
   for (const auto& [k, v] : config_entries_) *snap.add_config_entries() = v;
+  *snap.mutable_ca() = ca_;
   for (const auto& [k, v] : table_index_) {
     auto* t = snap.add_table_indexes();
     t->set_table(k);
@@ -536,9 +558,11 @@ void Store::restore(const pb::Snapshot& snap) {
   }
   for (const auto& s : snap.sessions()) sessions_[s.id()] = s;
   for (const auto& e : snap.config_entries()) config_entries_[{e.kind(), e.name()}] = e;
+  ca_ = snap.ca();
   for (const auto& t : snap.table_indexes()) table_index_[t.table()] = t.index();
   for (const auto& t : snap.tombstones()) tombstones_[t.key()] = t.index();
-  for (const char* t : {kNodes, kServices, kChecks, kKvs, kSessions, kConfigEntries}) {
+  for (const char* t : {kNodes, kServices, kChecks, kKvs, kSessions, kConfigEntries, kCaRoots,
+                        kCaConfig}) {
     watches_.fire(WatchHub::tableTopic(t));
   }
 }

@@ -30,6 +30,8 @@ inline constexpr const char* kChecks = "checks";
 inline constexpr const char* kKvs = "kvs";
 inline constexpr const char* kSessions = "sessions";
 inline constexpr const char* kConfigEntries = "config-entries";
+inline constexpr const char* kCaRoots = "connect-ca-roots";
+inline constexpr const char* kCaConfig = "connect-ca-config";
 
 using NodeKey = std::pair<std::string, std::string>;  // (node, id)
 
@@ -104,6 +106,11 @@ class Store {
   bool configEntryDelete(uint64_t idx, const std::string& kind, const std::string& name,
                          const uint64_t* cas = nullptr);
 
+  // ---- Connect CA ----
+  const pb::CaState& ca() const { return ca_; }
+  // Replaces config and roots; roots new to the state get `idx` as CreateIndex.
+  void caSet(uint64_t idx, const pb::CaState& state);
+
   // ---- snapshot ----
   pb::Snapshot snapshot() const;
   void restore(const pb::Snapshot& snap);
@@ -128,6 +135,7 @@ class Store {
   std::unordered_map<std::string, std::set<std::string>> session_keys_;
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> lock_delay_;
   std::map<std::pair<std::string, std::string>, pb::ConfigEntry> config_entries_;
+  pb::CaState ca_;
 };
 
 }  // namespace trellis::state
