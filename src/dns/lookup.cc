@@ -151,13 +151,17 @@ std::vector<Lookup::Endpoint> Lookup::healthy(std::vector<const pb::Service*> se
     const pb::Node* node = store_.node(svc->node());
     if (!node) continue;
     bool drop = false, warning = false;
-    for (const pb::Check* c : store_.nodeChecks(svc->node())) {
-      if (!c->service_id().empty() && c->service_id() != svc->id()) continue;
-      if (c->status() == "critical" || (cfg_.only_passing && c->status() != "passing")) {
+    // Walks the node's checks in place (no vector per instance: this is the hot path).
+    const auto& checks = store_.checks();
+    for (auto it = checks.lower_bound({svc->node(), ""});
+         it != checks.end() && it->first.first == svc->node(); ++it) {
+      const pb::Check& c = it->second;
+      if (!c.service_id().empty() && c.service_id() != svc->id()) continue;
+      if (c.status() == "critical" || (cfg_.only_passing && c.status() != "passing")) {
         drop = true;
         break;
       }
-      warning = warning || c->status() == "warning";
+      warning = warning || c.status() == "warning";
     }
     if (!drop) out.push_back({node, svc, warning});
   }
@@ -194,12 +198,22 @@ void Lookup::connect(const std::string& name) {
 
 void Lookup::answerEndpoints(std::vector<Endpoint> eps, uint32_t ttl) {
   if (eps.empty()) return nxdomain();
-  std::set<std::string> seen;
+  // Consul answers each address (A) or address:port (SRV) once.
+  std::vector<std::pair<std::string_view, int32_t>> seen_list;
+  std::set<std::pair<std::string_view, int32_t>> seen_set;
+  auto firstTime = [&](std::string_view addr, int32_t port) {
+    if (eps.size() > 32) return seen_set.emplace(addr, port).second;
+    for (const auto& s : seen_list) {
+      if (s.first == addr && s.second == port) return false;
+    }
+    seen_list.emplace_back(addr, port);
+    return true;
+  };
   if (q_.type == type::kSrv) {
     for (const Endpoint& ep : eps) {
       const std::string& node_addr = ep.node->address();
       const std::string& svc_addr = ep.svc->address().empty() ? node_addr : ep.svc->address();
-      if (!seen.insert(svc_addr + ":" + std::to_string(ep.svc->port())).second) continue;
+      if (!firstTime(svc_addr, ep.svc->port())) continue;
       SrvData srv;
       srv.priority = 1;
       int w = ep.warning ? ep.svc->weights().warning() : ep.svc->weights().passing();
@@ -228,7 +242,7 @@ void Lookup::answerEndpoints(std::vector<Endpoint> eps, uint32_t ttl) {
   for (const Endpoint& ep : eps) {
     if (cfg_.a_record_limit > 0 && resp_.answers.size() >= cfg_.a_record_limit) break;
     const std::string& addr = ep.svc->address().empty() ? ep.node->address() : ep.svc->address();
-    if (!seen.insert(addr).second) continue;
+    if (!firstTime(addr, 0)) continue;
     addressRecords(q_.name, addr, ttl, resp_.answers, false);
   }
   if (resp_.answers.empty()) addSoa(resp_.authority);  // the name exists, not this type
@@ -314,11 +328,15 @@ void Lookup::addressRecords(const Name& owner, const std::string& address, uint3
 
 void Lookup::nodeMetaTxt(const Name& owner, const pb::Node& node, uint32_t ttl,
                          std::vector<Record>& out) {
+  if (node.meta().empty()) return;
   // Sorted for stable answers (the proto map has no order).
-  std::map<std::string, std::string> meta(node.meta().begin(), node.meta().end());
+  std::vector<std::pair<const std::string*, const std::string*>> meta;
+  for (const auto& [k, v] : node.meta()) meta.emplace_back(&k, &v);
+  std::sort(meta.begin(), meta.end(),
+            [](const auto& a, const auto& b) { return *a.first < *b.first; });
   for (const auto& [k, v] : meta) {
-    std::string text = k.rfind("rfc1035-", 0) == 0 ? v : k + "=" + v;
-    out.push_back(Record{owner, type::kTxt, kClassIn, ttl, TxtData{text}});
+    std::string text = k->rfind("rfc1035-", 0) == 0 ? *v : *k + "=" + *v;
+    out.push_back(Record{owner, type::kTxt, kClassIn, ttl, TxtData{std::move(text)}});
   }
 }
 

@@ -1,7 +1,6 @@
 #include "dns/message.h"
 
 #include <cstring>
-#include <unordered_map>
 
 namespace trellis::dns {
 namespace {
@@ -181,17 +180,35 @@ class Writer {
     out[at + 1] = static_cast<char>(v);
   }
 
+  // Compression: every name suffix written so far is remembered by a case-insensitive hash and
+  // its offset; a hash hit is confirmed against the bytes already written. No allocation per
+  // name (this runs for every record of every answer).
   void name(const Name& n, bool compress) {
-    for (size_t i = 0; i < n.size(); ++i) {
-      // Uncompressed names (SRV targets) may still be pointed at by later names.
-      std::string key = suffixKey(n, i);
-      auto it = offsets_.find(key);
-      if (compress && it != offsets_.end()) {
-        u16(static_cast<uint16_t>(0xC000 | it->second));
-        return;
+    constexpr size_t kMaxLabels = 128;  // a valid name has at most 127
+    const size_t k = n.size();
+    uint64_t hashes[kMaxLabels];
+    bool hashed = k <= kMaxLabels;
+    if (hashed) {
+      uint64_t acc = 0xcbf29ce484222325ull;
+      for (size_t i = k; i-- > 0;) {
+        acc = labelHash(n[i], acc);
+        hashes[i] = acc;
       }
-      if (it == offsets_.end() && out.size() < 0x3FFF) {
-        offsets_.emplace(std::move(key), static_cast<uint16_t>(out.size()));
+    }
+    for (size_t i = 0; i < k; ++i) {
+      if (hashed) {
+        size_t slot = find(hashes[i], n, i);
+        if (offsets_[slot] != 0) {
+          if (compress) {
+            u16(static_cast<uint16_t>(0xC000 | offsets_[slot]));
+            return;
+          }
+        } else if (out.size() < 0x3FFF && used_ < kSlots * 3 / 4) {
+          // Uncompressed names (SRV targets) may still be pointed at by later names.
+          offsets_[slot] = static_cast<uint16_t>(out.size());
+          hashes_[slot] = hashes[i];
+          ++used_;
+        }
       }
       size_t len = n[i].size() > kMaxLabel ? kMaxLabel : n[i].size();
       u8(static_cast<uint8_t>(len));
@@ -201,15 +218,60 @@ class Writer {
   }
 
  private:
-  static std::string suffixKey(const Name& n, size_t from) {
-    std::string k;
-    for (size_t i = from; i < n.size(); ++i) {
-      k.push_back(static_cast<char>(n[i].size()));
-      k += lower(n[i]);
+  // Open addressing; offset 0 (the header) marks an empty slot. When the table is 3/4 full,
+  // further suffixes are simply not offered for compression.
+  static constexpr size_t kSlots = 512;
+  size_t find(uint64_t hash, const Name& n, size_t from) const {
+    size_t slot = (hash ^ (hash >> 29)) & (kSlots - 1);
+    while (offsets_[slot] != 0) {
+      if (hashes_[slot] == hash && matchesAt(offsets_[slot], n, from)) return slot;
+      slot = (slot + 1) & (kSlots - 1);
     }
-    return k;
+    return slot;
   }
-  std::unordered_map<std::string, uint16_t> offsets_;
+  // Eight bytes at a time; OR-ing 0x20 folds case (and merges a few punctuation pairs, which
+  // only costs a rare extra comparison).
+  static uint64_t labelHash(const std::string& label, uint64_t acc) {
+    constexpr uint64_t kMul = 0x9E3779B97F4A7C15ull;
+    acc = (acc ^ label.size()) * kMul;
+    size_t i = 0;
+    for (; i + 8 <= label.size(); i += 8) {
+      uint64_t w;
+      std::memcpy(&w, label.data() + i, 8);
+      acc = ((acc ^ (w | 0x2020202020202020ull)) * kMul);
+      acc ^= acc >> 32;
+    }
+    uint64_t tail = 0;
+    std::memcpy(&tail, label.data() + i, label.size() - i);
+    acc = (acc ^ (tail | 0x2020202020202020ull)) * kMul;
+    return acc ^ (acc >> 29);
+  }
+  static char fold(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+  // Whether the name written at `offset` (following our own pointers) equals n[from..].
+  bool matchesAt(size_t offset, const Name& n, size_t from) const {
+    size_t p = offset;
+    for (size_t i = from; i < n.size(); ++i) {
+      auto len = static_cast<uint8_t>(out[p]);
+      while ((len & 0xC0) == 0xC0) {
+        p = (static_cast<size_t>(len & 0x3F) << 8) | static_cast<uint8_t>(out[p + 1]);
+        len = static_cast<uint8_t>(out[p]);
+      }
+      if (len != n[i].size()) return false;
+      for (size_t j = 0; j < len; ++j) {
+        if (fold(out[p + 1 + j]) != fold(n[i][j])) return false;
+      }
+      p += 1 + len;
+    }
+    auto last = static_cast<uint8_t>(out[p]);
+    if ((last & 0xC0) == 0xC0) {
+      p = (static_cast<size_t>(last & 0x3F) << 8) | static_cast<uint8_t>(out[p + 1]);
+      last = static_cast<uint8_t>(out[p]);
+    }
+    return last == 0;
+  }
+  std::array<uint16_t, kSlots> offsets_{};
+  std::array<uint64_t, kSlots> hashes_;
+  size_t used_ = 0;
 };
 
 void writeRData(Writer& w, const RData& data) {
@@ -334,7 +396,7 @@ Result<Message> parse(std::string_view wire) {
 
 std::string encode(const Message& msg) {
   Writer w;
-  w.out.reserve(512);
+  w.out.reserve(1024);
   const Header& h = msg.header;
   uint16_t flags = (h.qr ? 0x8000 : 0) | ((h.opcode & 0xF) << 11) | (h.aa ? 0x0400 : 0) |
                    (h.tc ? 0x0200 : 0) | (h.rd ? 0x0100 : 0) | (h.ra ? 0x0080 : 0) |
