@@ -108,9 +108,10 @@ echo
 printf "%-28s %12s %12s %8s\n" "SRV, $INSTANCES instances" trellis dnsmasq ratio
 printf "%-28s %12.0f %12.0f %7.2fx\n" "queries/s" "${QPS[trellis]}" "${QPS[dnsmasq]}" \
   "$(awk -v a="${QPS[trellis]}" -v b="${QPS[dnsmasq]}" 'BEGIN {print a / b}')"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {print a / b}'; }
 printf "%-28s %12.3f %12.3f %7.2fx\n" "average latency ms" "${P_AVG[trellis]}" \
-  "${P_AVG[dnsmasq]}" "$(awk -v a="${P_AVG[trellis]}" -v b="${P_AVG[dnsmasq]}" 'BEGIN {print a / b}')"
+  "${P_AVG[dnsmasq]}" "$(ratio "${P_AVG[trellis]}" "${P_AVG[dnsmasq]}")"
 printf "%-28s %12s %12s\n" "queries lost" "${LOST[trellis]}" "${LOST[dnsmasq]}"
 printf "%-28s %12s %12s\n" "server CPU cores" "${CPU[trellis]}" "${CPU[dnsmasq]}"
-awk -v a="${QPS[trellis]}" -v b="${QPS[dnsmasq]}" \
-  'BEGIN {r = a / b; printf "target >= 1.0x dnsmasq: %s (%.2fx)\n", (r >= 1.0 ? "PASS" : "FAIL"), r}'
+awk -v a="${QPS[trellis]}" -v b="${QPS[dnsmasq]}" 'BEGIN {
+  r = a / b; printf "target >= 1.0x dnsmasq: %s (%.2fx)\n", (r >= 1.0 ? "PASS" : "FAIL"), r }'

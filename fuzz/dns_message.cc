@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <random>
 #include <string_view>
 
 #include "dns/answer.h"
@@ -49,10 +50,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   trellis::dns::DnsConfig cfg;
   cfg.alt_domain = {"alt"};
   cfg.enable_truncate = size % 2 == 0;
+  cfg.a_record_limit = size % 3;
   trellis::dns::AnswerContext ctx;
-  for (auto t : {trellis::dns::Transport::kUdp, trellis::dns::Transport::kTcp}) {
+  std::mt19937 rng(static_cast<uint32_t>(size));
+  ctx.rng = &rng;
+  trellis::dns::AnswerCache cache;
+  for (auto t : {trellis::dns::Transport::kUdp, trellis::dns::Transport::kTcp,
+                 trellis::dns::Transport::kUdp}) {
     ctx.transport = t;
-    auto out = trellis::dns::answerPacket(in, catalog(), cfg, ctx);
+    // Uncached, then through the cache (a miss that fills it, then hits).
+    auto plain = trellis::dns::answerPacket(in, catalog(), cfg, ctx);
+    auto out = trellis::dns::answerPacket(in, catalog(), cfg, ctx, &cache);
+    if (plain.action != out.action || plain.bytes.size() != out.bytes.size()) std::abort();
     if (out.action == trellis::dns::Answer::Action::kReply) {
       if (!trellis::dns::parse(out.bytes).isOk()) std::abort();
       if (t == trellis::dns::Transport::kUdp && out.bytes.size() > 65535) std::abort();

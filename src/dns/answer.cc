@@ -88,7 +88,77 @@ void syncAdditional(Message& m) {
                 [&](const Record& r) { return !names.count(lower(nameToString(r.name))); });
 }
 
+size_t maxSize(const Message& query, Transport transport) {
+  if (transport == Transport::kTcp) return kMaxTcpSize;
+  return std::max<size_t>(kMaxUdpPlain, query.edns ? query.edns->udp_size : 0);
+}
+
+// The answer count Consul allows over plain UDP (no EDNS0); 0 when unlimited.
+size_t plainUdpLimit(const Message& query, const DnsConfig& cfg, Transport transport) {
+  if (transport != Transport::kUdp || query.edns || cfg.udp_answer_limit == 0) return 0;
+  return std::min(kMaxUdpAnswerLimit, cfg.udp_answer_limit);
+}
+
+std::string cacheKey(const Question& q) {
+  std::string key;
+  for (const auto& l : q.name) {
+    key.push_back(static_cast<char>(l.size()));
+    key += lower(l);
+  }
+  key.push_back(static_cast<char>(q.type >> 8));
+  key.push_back(static_cast<char>(q.type));
+  key.push_back(static_cast<char>(q.cls >> 8));
+  key.push_back(static_cast<char>(q.cls));
+  return key;
+}
+
+// Answers from a cached entry: shuffles its records in place, then encodes them borrowed into a
+// response carrying this query's header, question and EDNS. Anything that needs trimming goes
+// through fitAndEncode on a copy.
+std::string fromCache(AnswerCache::Entry& e, const Message& query, const DnsConfig& cfg,
+                      const AnswerContext& ctx) {
+  Message& cached = e.response;
+  if (e.shuffle && ctx.rng) std::shuffle(cached.answers.begin(), cached.answers.end(), *ctx.rng);
+  Message resp = baseResponse(query, cfg);
+  resp.header.aa = cached.header.aa;
+  resp.header.rcode = cached.header.rcode;
+  size_t limit = plainUdpLimit(query, cfg, ctx.transport);
+  if (e.shuffle && query.questions[0].type != type::kSrv && cfg.a_record_limit > 0) {
+    limit = limit == 0 ? cfg.a_record_limit : std::min(limit, cfg.a_record_limit);
+  }
+  std::string wire;
+  if (limit == 0 || cached.answers.size() <= limit) {
+    resp.answers.swap(cached.answers);
+    resp.authority.swap(cached.authority);
+    resp.additional.swap(cached.additional);
+    wire = encode(resp);
+    resp.answers.swap(cached.answers);
+    resp.authority.swap(cached.authority);
+    resp.additional.swap(cached.additional);
+    if (wire.size() <= maxSize(query, ctx.transport)) return wire;
+  }
+  size_t keep = cfg.a_record_limit > 0 && e.shuffle && query.questions[0].type != type::kSrv
+                    ? std::min(cfg.a_record_limit, cached.answers.size())
+                    : cached.answers.size();
+  resp.answers.assign(cached.answers.begin(), cached.answers.begin() + static_cast<long>(keep));
+  resp.authority = cached.authority;
+  resp.additional = cached.additional;
+  if (keep < cached.answers.size()) syncAdditional(resp);
+  return fitAndEncode(std::move(resp), query, cfg, ctx.transport);
+}
+
 }  // namespace
+
+AnswerCache::Entry* AnswerCache::find(const std::string& key, uint64_t index) {
+  auto it = entries_.find(key);
+  if (it == entries_.end() || it->second.index != index) return nullptr;
+  return &it->second;
+}
+
+AnswerCache::Entry& AnswerCache::put(std::string key, Entry entry) {
+  if (entries_.size() >= kMaxEntries) entries_.clear();
+  return entries_.insert_or_assign(std::move(key), std::move(entry)).first->second;
+}
 
 Answer answer(const Message& query, const state::Store& store, const DnsConfig& cfg,
               const AnswerContext& ctx) {
@@ -108,8 +178,7 @@ Answer answer(const Message& query, const state::Store& store, const DnsConfig& 
     return a;
   }
   const Question& q = query.questions[0];
-  if ((q.cls != kClassIn && q.cls != kClassAny) || q.type == type::kAxfr ||
-      q.type == type::kIxfr) {
+  if ((q.cls != kClassIn && q.cls != kClassAny) || q.type == type::kAxfr || q.type == type::kIxfr) {
     r.header.rcode = rcode::kNotImp;
     return a;
   }
@@ -124,7 +193,9 @@ Answer answer(const Message& query, const state::Store& store, const DnsConfig& 
   for (const Name* domain : {&cfg.domain, &cfg.alt_domain}) {
     if (!hasSuffix(lname, *domain, &rest)) continue;
     r.header.aa = true;
-    internal::Lookup(store, cfg, ctx, q, *domain, r).inDomain(std::move(rest));
+    internal::Lookup lookup(store, cfg, ctx, q, *domain, r);
+    lookup.inDomain(std::move(rest));
+    a.per_instance = lookup.per_instance;
     return a;
   }
   std::string ip;
@@ -149,17 +220,11 @@ Answer answer(const Message& query, const state::Store& store, const DnsConfig& 
 
 std::string fitAndEncode(Message resp, const Message& query, const DnsConfig& cfg,
                          Transport transport) {
-  size_t max_size = kMaxTcpSize;
-  if (transport == Transport::kUdp) {
-    max_size = std::max<size_t>(kMaxUdpPlain, query.edns ? query.edns->udp_size : 0);
-  }
+  const size_t max_size = maxSize(query, transport);
   const size_t total = resp.answers.size();
-  if (transport == Transport::kUdp && !query.edns && cfg.udp_answer_limit > 0) {
-    size_t limit = std::min(kMaxUdpAnswerLimit, cfg.udp_answer_limit);
-    if (resp.answers.size() > limit) {
-      resp.answers.resize(limit);
-      syncAdditional(resp);
-    }
+  if (size_t limit = plainUdpLimit(query, cfg, transport); limit > 0 && total > limit) {
+    resp.answers.resize(limit);
+    syncAdditional(resp);
   }
   std::string wire = encode(resp);
   if (wire.size() > max_size) {
@@ -199,7 +264,7 @@ std::string fitAndEncode(Message resp, const Message& query, const DnsConfig& cf
 }
 
 WireAnswer answerPacket(std::string_view packet, const state::Store& store, const DnsConfig& cfg,
-                        const AnswerContext& ctx) {
+                        const AnswerContext& ctx, AnswerCache* cache) {
   auto header = parseHeader(packet);
   if (!header || header->qr) return {Answer::Action::kDrop, ""};
   auto query = parse(packet);
@@ -211,6 +276,28 @@ WireAnswer answerPacket(std::string_view packet, const state::Store& store, cons
     r.header.rd = header->rd;
     r.header.rcode = rcode::kFormErr;
     return {Answer::Action::kReply, encode(r)};
+  }
+  if (cache && query->questions.size() == 1) {
+    std::string key = cacheKey(query->questions[0]);
+    if (AnswerCache::Entry* e = cache->find(key, store.lastIndex())) {
+      return {Answer::Action::kReply, fromCache(*e, *query, cfg, ctx)};
+    }
+    // Built in catalog order and without the record limit; both are applied per query. Only
+    // positive answers are kept (negative ones carry a time-based SOA serial).
+    AnswerContext raw = ctx;
+    raw.rng = nullptr;
+    raw.unlimited = true;
+    Answer a = answer(*query, store, cfg, raw);
+    const Message& r = a.response;
+    if (a.action == Answer::Action::kReply && r.header.rcode == rcode::kNoError &&
+        !r.answers.empty() && r.authority.empty()) {
+      AnswerCache::Entry& e =
+          cache->put(std::move(key), {store.lastIndex(), std::move(a.response), a.per_instance});
+      return {Answer::Action::kReply, fromCache(e, *query, cfg, ctx)};
+    }
+    if (a.action != Answer::Action::kReply) return {a.action, ""};
+    return {Answer::Action::kReply,
+            fitAndEncode(std::move(a.response), *query, cfg, ctx.transport)};
   }
   Answer a = answer(*query, store, cfg, ctx);
   if (a.action != Answer::Action::kReply) return {a.action, ""};

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <set>
 #include <sstream>
 
 namespace trellis::dns {
@@ -15,18 +16,21 @@ std::string render(const Record& r) {
   struct V {
     std::ostringstream& o;
     void operator()(const RawData& d) { o << "RAW " << d.size(); }
-    void operator()(const Ipv4& a) { o << "A " << +a[0] << "." << +a[1] << "." << +a[2] << "." << +a[3]; }
+    void operator()(const Ipv4& a) {
+      o << "A " << +a[0] << "." << +a[1] << "." << +a[2] << "." << +a[3];
+    }
     void operator()(const Ipv6& a) { o << "AAAA .." << +a[15]; }
     void operator()(const SrvData& s) {
-      o << "SRV " << s.priority << " " << s.weight << " " << s.port << " " << nameToString(s.target);
+      o << "SRV " << s.priority << " " << s.weight << " " << s.port << " "
+        << nameToString(s.target);
     }
     void operator()(const TxtData& t) {
       o << "TXT";
       for (const auto& s : t) o << " \"" << s << "\"";
     }
     void operator()(const SoaData& s) {
-      o << "SOA " << nameToString(s.mname) << " " << nameToString(s.rname) << " " << s.serial
-        << " " << s.refresh << " " << s.retry << " " << s.expire << " " << s.minimum;
+      o << "SOA " << nameToString(s.mname) << " " << nameToString(s.rname) << " " << s.serial << " "
+        << s.refresh << " " << s.retry << " " << s.expire << " " << s.minimum;
     }
     void operator()(const NameData& n) { o << "NAME " << nameToString(n.name); }
   };
@@ -60,8 +64,8 @@ class AnswerTest : public ::testing::Test {
     for (auto& [k, v] : meta) (*n.mutable_meta())[k] = v;
     ASSERT_TRUE(store_.ensureNode(++idx_, n).isOk());
   }
-  void addService(const std::string& node, const std::string& id, const std::string& name,
-                  int port, std::vector<std::string> tags = {}, const std::string& addr = "",
+  void addService(const std::string& node, const std::string& id, const std::string& name, int port,
+                  std::vector<std::string> tags = {}, const std::string& addr = "",
                   const std::string& kind = "", const std::string& proxy = "") {
     pb::Service s;
     s.set_node(node);
@@ -134,17 +138,16 @@ TEST_F(AnswerTest, ServiceAGolden) {
 
 TEST_F(AnswerTest, SrvGoldenWithAdditionalRecords) {
   auto a = ask("web.service.consul", type::kSrv);
-  EXPECT_EQ(render(a.response.answers),
-            (std::vector<std::string>{
-                "web.service.consul. 0 SRV 1 10 80 n1.node.dc1.consul.",
-                "web.service.consul. 0 SRV 1 10 81 n2.node.dc1.consul.",
-                "web.service.consul. 0 SRV 1 10 82 c0a80105.addr.dc1.consul."}));
+  EXPECT_EQ(
+      render(a.response.answers),
+      (std::vector<std::string>{"web.service.consul. 0 SRV 1 10 80 n1.node.dc1.consul.",
+                                "web.service.consul. 0 SRV 1 10 81 n2.node.dc1.consul.",
+                                "web.service.consul. 0 SRV 1 10 82 c0a80105.addr.dc1.consul."}));
   EXPECT_EQ(render(a.response.additional),
-            (std::vector<std::string>{"n1.node.dc1.consul. 0 A 10.0.0.1",
-                                      "n1.node.dc1.consul. 0 TXT \"env=prod\"",
-                                      "n1.node.dc1.consul. 0 TXT \"v\"",
-                                      "n2.node.dc1.consul. 0 A 10.0.0.2",
-                                      "c0a80105.addr.dc1.consul. 0 A 192.168.1.5"}));
+            (std::vector<std::string>{
+                "n1.node.dc1.consul. 0 A 10.0.0.1", "n1.node.dc1.consul. 0 TXT \"env=prod\"",
+                "n1.node.dc1.consul. 0 TXT \"v\"", "n2.node.dc1.consul. 0 A 10.0.0.2",
+                "c0a80105.addr.dc1.consul. 0 A 192.168.1.5"}));
 }
 
 TEST_F(AnswerTest, Rfc2782AndTagForms) {
@@ -280,7 +283,8 @@ TEST_F(AnswerTest, ShuffleUsesTheInjectedRng) {
     std::mt19937 rng(seed);
     AnswerContext ctx;
     ctx.rng = &rng;
-    return render(answer(query("web.service.consul", type::kA), store_, cfg_, ctx).response.answers);
+    return render(
+        answer(query("web.service.consul", type::kA), store_, cfg_, ctx).response.answers);
   };
   EXPECT_EQ(order(1), order(1));
   EXPECT_NE(order(1), order(2));
@@ -370,6 +374,50 @@ TEST_F(AnswerTest, BadInput) {
   auto badvers = parse(answerPacket(encode(v1), store_, cfg_, ctx).bytes);
   ASSERT_TRUE(badvers.isOk());
   EXPECT_EQ(badvers->header.rcode, rcode::kBadVers);
+}
+
+TEST_F(TruncationTest, CacheGivesTheSameAnswersAndFollowsTheStore) {
+  AnswerCache cache;
+  std::mt19937 rng(5);
+  AnswerContext ctx;
+  ctx.rng = &rng;
+  auto ask = [&](const std::string& name, uint16_t qtype, Transport t, std::optional<uint16_t> edns,
+                 AnswerCache* c) {
+    ctx.transport = t;
+    auto out = answerPacket(encode(query(name, qtype, edns)), store_, cfg_, ctx, c);
+    auto m = parse(out.bytes);
+    EXPECT_TRUE(m.isOk());
+    return *m;
+  };
+  for (int round = 0; round < 2; ++round) {  // miss, then hit
+    for (auto t : {Transport::kUdp, Transport::kTcp}) {
+      for (std::optional<uint16_t> edns : {std::optional<uint16_t>{}, std::optional<uint16_t>(700),
+                                           std::optional<uint16_t>(4096)}) {
+        for (uint16_t qtype : {type::kA, type::kSrv}) {
+          Message plain = ask("db.service.consul", qtype, t, edns, nullptr);
+          Message cached = ask("DB.service.consul", qtype, t, edns, &cache);
+          EXPECT_EQ(plain.answers.size(), cached.answers.size());
+          EXPECT_EQ(plain.additional.size(), cached.additional.size());
+          EXPECT_EQ(plain.header.tc, cached.header.tc);
+          EXPECT_EQ(nameToString(cached.questions[0].name), "DB.service.consul.");
+        }
+      }
+    }
+    cfg_.a_record_limit = 4;
+  }
+  EXPECT_EQ(ask("db.service.consul", type::kA, Transport::kTcp, {}, &cache).answers.size(), 4u);
+  // Orders vary from query to query on a hit.
+  std::set<std::string> firsts;
+  for (int i = 0; i < 20; ++i) {
+    firsts.insert(
+        render(ask("db.service.consul", type::kSrv, Transport::kTcp, {}, &cache).answers[0]));
+  }
+  EXPECT_GT(firsts.size(), 3u);
+  // A write moves the store's index: the next answer sees it.
+  store_.deleteService(++idx_, "big-node-with-a-long-name-10", "db10");
+  EXPECT_EQ(ask("db.service.consul", type::kSrv, Transport::kTcp, {}, &cache).answers.size(), 29u);
+  EXPECT_EQ(ask("nope.service.consul", type::kA, Transport::kTcp, {}, &cache).header.rcode,
+            rcode::kNxDomain);
 }
 
 TEST_F(AnswerTest, ReverseLookup) {

@@ -7,9 +7,9 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <utility>  // before Boost 1.74's awaitable.hpp, which needs std::exchange
 #include <vector>
 
-#include <utility>  // Boost 1.74's awaitable.hpp needs std::exchange
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 

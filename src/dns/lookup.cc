@@ -198,6 +198,7 @@ void Lookup::connect(const std::string& name) {
 
 void Lookup::answerEndpoints(std::vector<Endpoint> eps, uint32_t ttl) {
   if (eps.empty()) return nxdomain();
+  per_instance = true;
   // Consul answers each address (A) or address:port (SRV) once.
   std::vector<std::pair<std::string_view, int32_t>> seen_list;
   std::set<std::pair<std::string_view, int32_t>> seen_set;
@@ -240,7 +241,9 @@ void Lookup::answerEndpoints(std::vector<Endpoint> eps, uint32_t ttl) {
     return;
   }
   for (const Endpoint& ep : eps) {
-    if (cfg_.a_record_limit > 0 && resp_.answers.size() >= cfg_.a_record_limit) break;
+    if (!ctx_.unlimited && cfg_.a_record_limit > 0 && resp_.answers.size() >= cfg_.a_record_limit) {
+      break;
+    }
     const std::string& addr = ep.svc->address().empty() ? ep.node->address() : ep.svc->address();
     if (!firstTime(addr, 0)) continue;
     addressRecords(q_.name, addr, ttl, resp_.answers, false);
@@ -295,8 +298,8 @@ bool Lookup::reverse(const std::string& ip) {
     if (svc.address() == ip) {
       Name target{svc.service(), "service"};
       target.insert(target.end(), domain_.begin(), domain_.end());
-      resp_.answers.push_back(Record{q_.name, type::kPtr, kClassIn,
-                                     serviceTtl(cfg_, svc.service()), NameData{target}});
+      resp_.answers.push_back(
+          Record{q_.name, type::kPtr, kClassIn, serviceTtl(cfg_, svc.service()), NameData{target}});
       return true;
     }
   }
@@ -320,7 +323,8 @@ void Lookup::addressRecords(const Name& owner, const std::string& address, uint3
       break;
     case AddrKind::kHost:
       if (!for_extra && !address.empty()) {
-        out.push_back(Record{owner, type::kCname, kClassIn, ttl, NameData{nameFromString(address)}});
+        out.push_back(
+            Record{owner, type::kCname, kClassIn, ttl, NameData{nameFromString(address)}});
       }
       break;
   }

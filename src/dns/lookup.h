@@ -22,6 +22,8 @@ class Lookup {
   bool reverse(const std::string& ip);
   void nxdomain();
   void addSoa(std::vector<Record>& section);
+  // Set when the answer holds one record per service instance, so it may be reordered.
+  bool per_instance = false;
 
  private:
   struct Endpoint {
@@ -37,8 +39,7 @@ class Lookup {
   void answerEndpoints(std::vector<Endpoint> eps, uint32_t ttl);
   void addressRecords(const Name& owner, const std::string& address, uint32_t ttl,
                       std::vector<Record>& out, bool for_extra);
-  void nodeMetaTxt(const Name& owner, const pb::Node& node, uint32_t ttl,
-                   std::vector<Record>& out);
+  void nodeMetaTxt(const Name& owner, const pb::Node& node, uint32_t ttl, std::vector<Record>& out);
   Name nodeName(const std::string& node) const;
   Name addrName(const std::string& hex) const;
 

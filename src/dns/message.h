@@ -123,7 +123,7 @@ std::string encode(const Message& msg);
 // "web.service.consul." or "web.service.consul" -> labels. No escapes: the agent builds names
 // from catalog data; labels that would be too long are kept and rejected by the caller.
 Name nameFromString(std::string_view dotted);
-std::string nameToString(const Name& name);  // with the trailing dot; "." for the root
+std::string nameToString(const Name& name);     // with the trailing dot; "." for the root
 bool nameEquals(const Name& a, const Name& b);  // ASCII case-insensitive
 std::string lower(std::string_view s);
 

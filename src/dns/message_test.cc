@@ -17,8 +17,9 @@ std::string queryHeader(uint16_t qd = 1, uint16_t an = 0, uint16_t ar = 0) {
 }
 
 TEST(Message, ParsesAQuery) {
-  std::string wire = queryHeader() + bytes({3, 'W', 'e', 'b', 7, 's', 'e', 'r', 'v', 'i', 'c',
-                                            'e', 6, 'c', 'o', 'n', 's', 'u', 'l', 0, 0, 1, 0, 1});
+  std::string wire =
+      queryHeader() + bytes({3, 'W', 'e', 'b', 7,   's', 'e', 'r', 'v', 'i', 'c', 'e',
+                             6, 'c', 'o', 'n', 's', 'u', 'l', 0,   0,   1,   0,   1});
   auto m = parse(wire);
   ASSERT_TRUE(m.isOk()) << m.status().message();
   EXPECT_EQ(m->header.id, 0x1234);
@@ -44,12 +45,12 @@ TEST(Message, RoundTripsEveryTypedRecordAndEdns) {
   m.authority.push_back({nameFromString("consul"), type::kSoa, kClassIn, 0,
                          SoaData{nameFromString("ns.consul"), nameFromString("hostmaster.consul"),
                                  42, 3600, 600, 86400, 0}});
-  m.additional.push_back({nameFromString("n1.node.dc1.consul"), type::kA, kClassIn, 0,
-                          Ipv4{10, 0, 0, 1}});
+  m.additional.push_back(
+      {nameFromString("n1.node.dc1.consul"), type::kA, kClassIn, 0, Ipv4{10, 0, 0, 1}});
   m.additional.push_back({nameFromString("n1.node.dc1.consul"), type::kAaaa, kClassIn, 0,
                           Ipv6{0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}});
-  m.additional.push_back({nameFromString("n1.node.dc1.consul"), type::kTxt, kClassIn, 0,
-                          TxtData{"a=b", ""}});
+  m.additional.push_back(
+      {nameFromString("n1.node.dc1.consul"), type::kTxt, kClassIn, 0, TxtData{"a=b", ""}});
   m.edns = Edns{1232, 0, 0, true, ""};
   std::string wire = encode(m);
   auto back = parse(wire);

@@ -43,10 +43,9 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   AnswerContext context(Transport t) {
     AnswerContext ctx;
     ctx.transport = t;
-    ctx.now_unix = static_cast<uint32_t>(
-        std::chrono::duration_cast<std::chrono::seconds>(
-            std::chrono::system_clock::now().time_since_epoch())
-            .count());
+    ctx.now_unix = static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count());
     ctx.rng = &rng;
     return ctx;
   }
@@ -65,6 +64,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   tcp::acceptor acceptor;
   std::list<std::weak_ptr<tcp::socket>> connections;
   std::string udp_buf = std::string(65535, '\0');
+  AnswerCache cache;
   ServerStats stats;
   bool stopped = false;
 };
@@ -103,8 +103,10 @@ Status Server::listen(const std::string& address, uint16_t port) {
   if (ec) return fail("tcp", port);
   impl_->udp_socket.non_blocking(true, ec);
   auto self = impl_;
-  asio::co_spawn(impl_->io, [self] { return self->udpLoop(); }, asio::detached);
-  asio::co_spawn(impl_->io, [self] { return self->acceptLoop(); }, asio::detached);
+  asio::co_spawn(
+      impl_->io, [self] { return self->udpLoop(); }, asio::detached);
+  asio::co_spawn(
+      impl_->io, [self] { return self->acceptLoop(); }, asio::detached);
   return Status::ok();
 }
 
@@ -148,7 +150,7 @@ asio::awaitable<void> Server::Impl::udpLoop() {
 
 void Server::Impl::handleUdp(std::string_view packet, const udp::endpoint& from) {
   ++stats.udp_queries;
-  WireAnswer a = answerPacket(packet, store, cfg, context(Transport::kUdp));
+  WireAnswer a = answerPacket(packet, store, cfg, context(Transport::kUdp), &cache);
   boost::system::error_code ec;
   switch (a.action) {
     case Answer::Action::kReply:
@@ -167,7 +169,9 @@ void Server::Impl::handleUdp(std::string_view packet, const udp::endpoint& from)
             auto reply = co_await self->forwarder.forward(query);
             std::string out = reply ? std::move(*reply) : servfail(query);
             boost::system::error_code sec;
-            if (!self->stopped && !out.empty()) self->udp_socket.send_to(asio::buffer(out), from, 0, sec);
+            if (!self->stopped && !out.empty()) {
+              self->udp_socket.send_to(asio::buffer(out), from, 0, sec);
+            }
           },
           asio::detached);
       return;
@@ -217,7 +221,7 @@ asio::awaitable<void> Server::Impl::serveTcp(std::shared_ptr<tcp::socket> sock) 
     if (ec) break;
     idle.cancel();
     ++stats.tcp_queries;
-    WireAnswer a = answerPacket(buf, store, cfg, context(Transport::kTcp));
+    WireAnswer a = answerPacket(buf, store, cfg, context(Transport::kTcp), &cache);
     std::string out;
     if (a.action == Answer::Action::kReply) {
       out = std::move(a.bytes);

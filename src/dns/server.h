@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>  // before Boost 1.74's awaitable.hpp, which needs std::exchange
 
-#include <utility>  // Boost 1.74's awaitable.hpp needs std::exchange
 #include <boost/asio/io_context.hpp>
 
 #include "common/status.h"

@@ -112,18 +112,19 @@ TEST_F(ServerTest, ForwardsToRecursorAndServfailsOnTimeout) {
   std::string rbuf(512, '\0');
   udp::endpoint rfrom;
   std::function<void()> serve = [&] {
-    recursor.async_receive_from(asio::buffer(rbuf), rfrom, [&](boost::system::error_code ec,
-                                                                size_t n) {
-      if (ec) return;
-      auto q = parse(std::string_view(rbuf.data(), n));
-      Message r;
-      r.header = q->header;
-      r.header.qr = true;
-      r.questions = q->questions;
-      r.answers.push_back({q->questions[0].name, type::kA, kClassIn, 60, Ipv4{93, 184, 216, 34}});
-      recursor.send_to(asio::buffer(encode(r)), rfrom);
-      serve();
-    });
+    recursor.async_receive_from(
+        asio::buffer(rbuf), rfrom, [&](boost::system::error_code ec, size_t n) {
+          if (ec) return;
+          auto q = parse(std::string_view(rbuf.data(), n));
+          Message r;
+          r.header = q->header;
+          r.header.qr = true;
+          r.questions = q->questions;
+          r.answers.push_back(
+              {q->questions[0].name, type::kA, kClassIn, 60, Ipv4{93, 184, 216, 34}});
+          recursor.send_to(asio::buffer(encode(r)), rfrom);
+          serve();
+        });
   };
   serve();
   DnsConfig cfg;

@@ -1,4 +1,7 @@
-"""DNS interface end to end: `dig` against a real agent over UDP and TCP (consul-api.md section 8)."""
+"""DNS interface end to end: `dig` against a real agent over UDP and TCP.
+
+See consul-api.md section 8 for the behaviour pinned here.
+"""
 import json
 import os
 import re
@@ -228,8 +231,8 @@ def test_only_passing_drops_warning_instances():
 @pytest.fixture(scope="module")
 def many():
     """Two agents with 20 instances of `big`, without and with enable_truncate."""
-    agents = [Agent(dns=True),
-              Agent(dns=True, config_files=[write_config({"dns_config": {"enable_truncate": True}})])]
+    truncate = write_config({"dns_config": {"enable_truncate": True}})
+    agents = [Agent(dns=True), Agent(dns=True, config_files=[truncate])]
     for a in agents:
         for i in range(20):
             register(a, "node-%02d" % i, "10.9.0.%d" % (i + 1),
