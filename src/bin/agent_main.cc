@@ -26,6 +26,8 @@
 #include "config/agent_config.h"
 #include "consensus/lmdb_log.h"
 #include "consensus/memory_log.h"
+#include "dns/config.h"
+#include "dns/server.h"
 #include "http/server.h"
 #include "server/ca_manager.h"
 #include "server/fsm.h"
@@ -199,6 +201,21 @@ int runAgent(const std::vector<std::string>& args) {
     }
   }
 
+  // DNS answers from the same store on the same loop (src/dns).
+  auto dns_cfg = dns::dnsConfigFrom(cfg);
+  if (!dns_cfg) {
+    std::cerr << "==> dns: " << dns_cfg.status().message() << "\n";
+    return 1;
+  }
+  dns::Server dns_server(io, store, std::move(*dns_cfg));
+  std::string dns_addr = cfg.addresses.dns.empty() ? cfg.client_addr : cfg.addresses.dns;
+  if (cfg.ports.dns >= 0) {
+    if (Status s = dns_server.listen(dns_addr, static_cast<uint16_t>(cfg.ports.dns)); !s) {
+      std::cerr << "==> " << s.message() << "\n";
+      return 1;
+    }
+  }
+
   shutdown = [&] {
     if (stopping) return;
     stopping = true;
@@ -208,6 +225,7 @@ int runAgent(const std::vector<std::string>& args) {
         [&]() -> asio::awaitable<void> {
           co_await agent.leave();
           http_server.stop();
+          dns_server.stop();
           io.stop();
         },
         asio::detached);
@@ -282,7 +300,8 @@ int runAgent(const std::vector<std::string>& args) {
             << "        Datacenter: '" << cfg.datacenter << "'\n"
             << "            Server: " << (acfg.server ? "true" : "false")
             << " (Bootstrap: " << (cfg.bootstrap || cfg.dev ? "true" : "false") << ")\n"
-            << "       Client Addr: [" << http_addr << "] (HTTP: " << cfg.ports.http << ")\n"
+            << "       Client Addr: [" << http_addr << "] (HTTP: " << cfg.ports.http
+            << ", DNS: " << cfg.ports.dns << ")\n"
             << "\n==> Log data will now stream in as it occurs:\n"
             << std::flush;
   io.run();

@@ -28,15 +28,18 @@ class Agent:
     """A running `trellis agent` process."""
 
     def __init__(self, extra_args=(), data_dir=None, config_files=(), node="e2e-node", env=None,
-                 preexec_fn=None):
+                 preexec_fn=None, dns=False):
         self.port = free_port()
+        # dns=True serves DNS on a free port (agent.dns_port); otherwise DNS is off (-dns-port -1).
+        self.dns_port = free_port() if dns else None
         self.http_addr = "127.0.0.1:%d" % self.port
         self.base = "http://" + self.http_addr
         self.trellis = TRELLIS
         self.node = node
         self.data_dir = data_dir
         args = [TRELLIS, "agent", "-node", node, "-client", "127.0.0.1", "-bind", "127.0.0.1",
-                "-http-port", str(self.port), "-dns-port", "-1", "-log-level", "debug"]
+                "-http-port", str(self.port),
+                "-dns-port", str(self.dns_port) if dns else "-1", "-log-level", "debug"]
         if data_dir is None:
             args.append("-dev")
         else:
