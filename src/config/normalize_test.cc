@@ -96,7 +96,6 @@ TEST(NormalizeTest, UnimplementedKeysWarnOncePerKeyWithLine) {
       "a.hcl:2: config key \"performance.raft_multiplier\" is accepted but not implemented yet; "
       "ignored",
       "a.hcl:4: config key \"disable_update_check\" is accepted but not implemented yet; ignored",
-      "a.hcl:7: config key \"connect.ca_config\" is accepted but not implemented yet; ignored",
       "a.hcl:11: config key \"segments\" is accepted but not implemented yet; ignored",
   };
   EXPECT_EQ(o.warnings, want);

@@ -67,6 +67,10 @@ std::string logLevelCheck(const json& v) {
          "\"";
 }
 
+std::string caProviderCheck(const json& v) {
+  return v.get<std::string>() == "consul" ? "" : "only the built-in \"consul\" CA provider is supported";
+}
+
 std::string policyCheck(const json& v) {
   const auto& p = v.get_ref<const std::string&>();
   if (p == "allow" || p == "deny") return "";
@@ -205,7 +209,7 @@ std::vector<KeySpec> buildSchema() {
       AM("cloud"),
       ST("config_entries", {OL("bootstrap")}),
       ST("connect",
-         {impl(B("enabled")), S("ca_provider"), AM("ca_config"),
+         {impl(B("enabled")), impl(S("ca_provider"), caProviderCheck), impl(AM("ca_config")),
           B("enable_mesh_gateway_wan_federation"), D("test_ca_leaf_root_change_spread")}),
       // src/dns reads these (dns::dnsConfigFrom); stale reads are the only kind it does.
       ST("dns_config",
@@ -305,7 +309,7 @@ std::vector<KeySpec> buildSchema() {
       D("server_rejoin_age_max"),
       impl(OL("service")),
       impl(OL("services")),
-      D("session_ttl_min"),
+      impl(D("session_ttl_min")),
       B("skip_leave_on_interrupt"),
       S("syslog_facility"),
       ST("tls", {ST("defaults", tlsProtocol()), ST("internal_rpc", tlsProtocol()),
