@@ -188,7 +188,11 @@ asio::awaitable<Response> agentCaLeaf(Context& ctx, Exchange& ex, std::string se
   state::Waiter waiter([&parker] { parker.wake(); });
   for (;;) {
     auto leaf = co_await ensureLeaf(ctx, service);
-    if (!leaf) co_return errorResponse(leaf.status());
+    if (!leaf) {
+      Response r = errorResponse(leaf.status());
+      if (r.status == 429) r.set("Retry-After", "1");
+      co_return r;
+    }
     const Context::Leaf* e = *leaf;
     if (opts->index == 0 || e->index > opts->index || steady_clock::now() >= deadline) {
       Response r = jsonResponse(ctx, ex, renderLeaf(*e));

@@ -242,9 +242,38 @@ asio::awaitable<Status> CaManager::setConfig(const std::string& provider_name, C
   co_return appliedStatus(co_await writer_.submit(cmd));
 }
 
+Status CaManager::admitCsr() {
+  CaSettings s = settings();
+  const Status limited(Code::kRateLimited,
+                       "Rate limit reached, try again later: CSR signing is limited by the CA "
+                       "configuration (CSRMaxPerSecond / CSRMaxConcurrent)");
+  if (s.csr_max_concurrent > 0) {
+    return csr_in_flight_ < s.csr_max_concurrent ? Status::ok() : limited;
+  }
+  if (s.csr_max_per_second <= 0) return Status::ok();
+  auto now = std::chrono::steady_clock::now();
+  double rate = s.csr_max_per_second;
+  if (csr_tokens_ < 0) {
+    csr_tokens_ = rate;
+  } else {
+    csr_tokens_ = std::min(rate, csr_tokens_ + rate * std::chrono::duration<double>(
+                                                      now - csr_refill_).count());
+  }
+  csr_refill_ = now;
+  if (csr_tokens_ < 1) return limited;
+  csr_tokens_ -= 1;
+  return Status::ok();
+}
+
 asio::awaitable<Result<ca::IssuedLeaf>> CaManager::signServiceLeaf(const std::string& csr_pem,
                                                                    const std::string& service,
                                                                    const std::string& dc) {
+  if (Status s = admitCsr(); !s) co_return s;
+  ++csr_in_flight_;
+  struct Done {
+    int& n;
+    ~Done() { --n; }
+  } done{csr_in_flight_};
   auto p = provider();
   if (!p) co_return p.status();
   auto serial = co_await nextSerial();

@@ -60,6 +60,12 @@ class CaManager {
 
  private:
   boost::asio::awaitable<Result<uint64_t>> nextSerial();
+  // CSRMaxPerSecond (token bucket, burst = one second's worth) or, when set, CSRMaxConcurrent.
+  Status admitCsr();
+
+  double csr_tokens_ = -1;
+  std::chrono::steady_clock::time_point csr_refill_{};
+  int csr_in_flight_ = 0;
   Result<const ca::BuiltinProvider*> provider();
 
   state::Store& store_;

@@ -109,3 +109,16 @@ def test_cluster_id_from_agent_config(make_agent, tmp_path):
     assert get(a, "/v1/connect/ca/roots").json()["TrustDomain"] == \
         "11111111-2222-3333-4444-555555555555.consul"
     assert get(a, "/v1/connect/ca/configuration").json()["Config"]["LeafCertTTL"] == "2h"
+
+
+def test_csr_rate_limit_answers_429(make_agent, tmp_path):
+    cfg = tmp_path / "ca.json"
+    cfg.write_text('{"connect": {"ca_config": {"csr_max_per_second": 2}}}')
+    a = make_agent(config_files=[str(cfg)])
+    codes = [get(a, "/v1/agent/connect/ca/leaf/svc%d" % i).status for i in range(8)]
+    assert codes.count(200) >= 2 and 429 in codes
+    r = [get(a, "/v1/agent/connect/ca/leaf/more%d" % i) for i in range(4)][-1]
+    if r.status == 429:
+        assert r.headers["Retry-After"] == "1" and "Rate limit" in r.text
+    time.sleep(1.1)
+    assert get(a, "/v1/agent/connect/ca/leaf/later").status == 200
