@@ -8,6 +8,7 @@
 #include "api/query.h"
 #include "api/respond.h"
 #include "common/uuid.h"
+#include "ca/spiffe.h"
 #include "intentions/mapping.h"
 #include "model/decode.h"
 
@@ -284,17 +285,17 @@ asio::awaitable<Response> agentConnectAuthorize(Context& ctx, Exchange& ex, std:
   }
   if (target.empty()) co_return Response::text(400, "Target service must be specified");
   if (uri.empty()) co_return Response::text(400, "Client cert URI must be specified");
-  // spiffe://<trust-domain>/ns/<ns>/dc/<dc>/svc/<service>
-  const std::string prefix = "spiffe://";
-  size_t svc = uri.rfind("/svc/");
-  if (uri.compare(0, prefix.size(), prefix) != 0 || svc == std::string::npos ||
-      uri.find("/ns/") == std::string::npos || uri.find("/dc/") == std::string::npos) {
-    co_return Response::text(400, "ClientCertURI not a valid Connect identifier");
+  auto id = ca::parseSpiffeId(uri);
+  const auto* svc = id ? std::get_if<ca::ServiceId>(&*id) : nullptr;
+  if (svc == nullptr) co_return Response::text(400, "ClientCertURI not a valid Connect identifier");
+  // Beyond Consul: a certificate from another trust domain is never authorized here.
+  if (ctx.ca != nullptr && ctx.ca->ready() && svc->trust_domain != ctx.ca->trustDomain()) {
+    co_return jsonResponse(ctx, ex,
+                           Json{{"Authorized", false},
+                                {"Reason", "Client certificate is from trust domain \"" +
+                                               svc->trust_domain + "\", not this cluster's"}});
   }
-  std::string source = uri.substr(svc + 5);
-  if (source.empty() || source.find('/') != std::string::npos) {
-    co_return Response::text(400, "ClientCertURI not a valid Connect identifier");
-  }
+  const std::string& source = svc->service;
   auto d = intentionSet(ctx).authorize(source, target, defaultPolicy(ctx));
   co_return jsonResponse(ctx, ex, Json{{"Authorized", d.authorized}, {"Reason", std::string(d.reason)}});
 }

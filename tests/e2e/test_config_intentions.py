@@ -78,7 +78,7 @@ def test_intentions_exact_check_match_and_entries(agent):
 
 
 def test_authorize_matrix(agent):
-    td = "11111111-2222-3333-4444-555555555555.consul"
+    td = get(agent, "/v1/connect/ca/roots").json()["TrustDomain"]
 
     def authorize(src, dst):
         uri = "spiffe://%s/ns/default/dc/dc1/svc/%s" % (td, src)
@@ -101,6 +101,9 @@ def test_authorize_matrix(agent):
     assert d["Authorized"] is False and "L7" in d["Reason"]  # L7 counts as deny here
     r = call(agent, "POST", "/v1/agent/connect/authorize", body={"Target": "db", "ClientCertURI": "nope"})
     assert r.status == 400
+    foreign = "spiffe://11111111-2222-3333-4444-555555555555.consul/ns/default/dc/dc1/svc/api"
+    r = call(agent, "POST", "/v1/agent/connect/authorize", body={"Target": "db", "ClientCertURI": foreign})
+    assert r.status == 200 and r.json()["Authorized"] is False and "trust domain" in r.json()["Reason"]
 
 
 def test_default_deny_from_acl_policy(make_agent, tmp_path):
