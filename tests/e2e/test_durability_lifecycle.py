@@ -60,6 +60,8 @@ def test_durable_restart_keeps_services_and_node_id(tmp_path):
     put(a, "/v1/agent/service/register", {"Name": "keep", "Port": 1, "Check": {"TTL": "60s"}})
     put(a, "/v1/kv/persist", b"yes")
     node_id = get(a, "/v1/agent/self").json()["Config"]["NodeID"]
+    root_id = get(a, "/v1/connect/ca/roots").json()["ActiveRootID"]
+    put(a, "/v1/connect/intentions/exact?source=web&destination=db", {"Action": "deny"})
     assert a.stop() == 0
     b = Agent(data_dir=data_dir)
     try:
@@ -67,6 +69,10 @@ def test_durable_restart_keeps_services_and_node_id(tmp_path):
         assert "keep" in get(b, "/v1/agent/services").json()
         assert "service:keep" in get(b, "/v1/agent/checks").json()
         assert get(b, "/v1/agent/self").json()["Config"]["NodeID"] == node_id
+        # The CA keeps its root (and key) across restarts; intentions persist too.
+        assert get(b, "/v1/connect/ca/roots").json()["ActiveRootID"] == root_id
+        assert get(b, "/v1/agent/connect/ca/leaf/web").status == 200
+        assert get(b, "/v1/connect/intentions/check?source=web&destination=db").json() == {"Allowed": False}
     finally:
         b.stop()
 
