@@ -7,6 +7,7 @@
 #include "api/query.h"
 #include "api/respond.h"
 #include "ca/cert_util.h"
+#include "common/duration.h"
 #include "ca/spiffe.h"
 #include "http/park.h"
 #include "model/decode.h"
@@ -17,15 +18,6 @@ namespace asio = boost::asio;
 using std::chrono::steady_clock;
 
 namespace {
-
-std::string rfc3339(int64_t unix_seconds) {
-  std::time_t t = unix_seconds;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 Json renderRoots(const Context& ctx) {
   const pb::CaState& st = ctx.store.ca();
@@ -39,8 +31,8 @@ Json renderRoots(const Context& ctx) {
     j["SerialNumber"] = r.serial_number();
     j["SigningKeyID"] = r.signing_key_id();
     j["ExternalTrustDomain"] = r.external_trust_domain();
-    j["NotBefore"] = rfc3339(r.not_before());
-    j["NotAfter"] = rfc3339(r.not_after());
+    j["NotBefore"] = formatRfc3339(r.not_before());
+    j["NotAfter"] = formatRfc3339(r.not_after());
     j["RootCert"] = r.root_cert();
     j["IntermediateCerts"] = r.intermediate_certs_size() == 0
                                  ? Json(nullptr)
@@ -102,8 +94,8 @@ Json renderLeaf(const Context::Leaf& e) {
   j["PrivateKeyPEM"] = e.private_key_pem;
   j["Service"] = l.service;
   j["ServiceURI"] = l.service_uri;
-  j["ValidAfter"] = rfc3339(l.valid_after.time_since_epoch().count());
-  j["ValidBefore"] = rfc3339(l.valid_before.time_since_epoch().count());
+  j["ValidAfter"] = formatRfc3339(l.valid_after.time_since_epoch().count());
+  j["ValidBefore"] = formatRfc3339(l.valid_before.time_since_epoch().count());
   j["CreateIndex"] = e.index;
   j["ModifyIndex"] = e.index;
   return j;

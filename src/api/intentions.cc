@@ -7,6 +7,7 @@
 #include "api/endpoints.h"
 #include "api/query.h"
 #include "api/respond.h"
+#include "common/duration.h"
 #include "common/uuid.h"
 #include "ca/spiffe.h"
 #include "intentions/mapping.h"
@@ -48,12 +49,7 @@ intentions::DefaultPolicy defaultPolicy(const Context& ctx) {
 }
 
 std::string nowRfc3339() {
-  auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return formatRfc3339(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()));
 }
 
 std::optional<model::ConfigEntry> currentEntry(Context& ctx, const std::string& destination) {
@@ -87,6 +83,15 @@ asio::awaitable<Status> editEntry(Context& ctx, const std::string& destination, 
   co_return Status(Code::kConflict, "intention write kept conflicting with concurrent writes");
 }
 
+// An edit that writes `ixn` through the legacy (ID-keyed) path.
+Edit upsertLegacyEdit(const Intention& ixn) {
+  return [&ixn](const model::ConfigEntry* cur) -> Result<std::optional<model::ConfigEntry>> {
+    auto e = intentions::upsertLegacy(cur, ixn);
+    if (!e) return e.status();
+    return std::optional<model::ConfigEntry>(std::move(*e));
+  };
+}
+
 Result<std::string> requiredTarget(const http::Request& req, const std::string& param) {
   auto v = req.param(param);
   if (!v || v->empty()) return invalidArgument("required query parameter '" + param + "' not set");
@@ -114,12 +119,7 @@ asio::awaitable<Response> intentionsList(Context& ctx, Exchange& ex, std::string
     ixn->id = newUuid();
     ixn->created_at = ixn->updated_at = nowRfc3339();
     Intention in = *ixn;
-    Status s = co_await editEntry(ctx, in.destination_name, [&in](const model::ConfigEntry* cur)
-                                      -> Result<std::optional<model::ConfigEntry>> {
-      auto e = intentions::upsertLegacy(cur, in);
-      if (!e) return e.status();
-      return std::optional<model::ConfigEntry>(std::move(*e));
-    });
+    Status s = co_await editEntry(ctx, in.destination_name, upsertLegacyEdit(in));
     if (!s) co_return errorResponse(s);
     co_return jsonResponse(ctx, ex, Json{{"ID", in.id}});
   }
@@ -243,12 +243,7 @@ asio::awaitable<Response> intentionsById(Context& ctx, Exchange& ex, std::string
     update.created_at = created;
     update.updated_at = nowRfc3339();
     if (update.destination_name == old_destination) {
-      Status s = co_await editEntry(ctx, old_destination, [&update](const model::ConfigEntry* cur)
-                                        -> Result<std::optional<model::ConfigEntry>> {
-        auto e = intentions::upsertLegacy(cur, update);
-        if (!e) return e.status();
-        return std::optional<model::ConfigEntry>(std::move(*e));
-      });
+      Status s = co_await editEntry(ctx, old_destination, upsertLegacyEdit(update));
       if (!s) co_return errorResponse(s);
       co_return emptyOk();
     }
@@ -260,12 +255,7 @@ asio::awaitable<Response> intentionsById(Context& ctx, Exchange& ex, std::string
   });
   if (!s) co_return errorResponse(s);
   if (method == "PUT") {
-    s = co_await editEntry(ctx, update.destination_name, [&update](const model::ConfigEntry* cur)
-                               -> Result<std::optional<model::ConfigEntry>> {
-      auto e = intentions::upsertLegacy(cur, update);
-      if (!e) return e.status();
-      return std::optional<model::ConfigEntry>(std::move(*e));
-    });
+    s = co_await editEntry(ctx, update.destination_name, upsertLegacyEdit(update));
     if (!s) co_return errorResponse(s);
   }
   co_return emptyOk();

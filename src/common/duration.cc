@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 
 namespace trellis {
 
@@ -97,6 +98,15 @@ std::string formatGoDuration(Nanos d) {
   appendFrac(out, u, 9);
   out += "s";
   return out;
+}
+
+std::string formatRfc3339(int64_t unix_seconds) {
+  std::time_t t = unix_seconds;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 }  // namespace trellis
