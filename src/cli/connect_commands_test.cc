@@ -227,9 +227,7 @@ TEST(IntentionCommandTest, CreatePutsExactWhenAbsent) {
     if (req.method == "GET") return FakeResponse{404, "Intention not found", {}};
     return ok("true");
   });
-  auto r = runCli({"intention", "create", "-deny", "-meta", "owner=ops", "-description", "no",
-                   "web", "db"},
-                  agent);
+  auto r = runCli({"intention", "create", "-deny", "-description", "no", "web", "db"}, agent);
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "Created: web => db (deny)\n");
   auto reqs = agent.requests();
@@ -241,7 +239,37 @@ TEST(IntentionCommandTest, CreatePutsExactWhenAbsent) {
   EXPECT_EQ(reqs[1].target, "/v1/connect/intentions/exact?destination=db&source=web");
   EXPECT_EQ(json::parse(reqs[1].body),
             json::parse(R"({"SourceName":"web","DestinationName":"db","SourceType":"consul",)"
-                        R"("Action":"deny","Description":"no","Meta":{"owner":"ops"}})"));
+                        R"("Action":"deny","Description":"no"})"));
+}
+
+TEST(IntentionCommandTest, MetaGoesThroughTheLegacyApi) {
+  bool exists = false;
+  FakeAgent agent([&exists](const RecordedRequest& req) {
+    if (req.method == "GET") {
+      return exists ? ok(R"({"ID":"id-1","SourceName":"web","DestinationName":"db",)"
+                         R"("Action":"allow"})")
+                    : FakeResponse{404, "", {}};
+    }
+    return ok(req.method == "POST" ? R"({"ID":"id-1"})" : "true");
+  });
+  auto r = runCli({"intention", "create", "-meta", "owner=ops", "web", "db"}, agent);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "Created: web => db (allow)\n");
+  exists = true;
+  auto rep = runCli({"intention", "create", "-replace", "-deny", "-meta", "a=b", "web", "db"},
+                    agent);
+  EXPECT_EQ(rep.code, 0) << rep.err;
+  auto reqs = agent.requests();
+  ASSERT_EQ(reqs.size(), 4u);
+  EXPECT_EQ(reqs[1].method, "POST");
+  EXPECT_EQ(reqs[1].target, "/v1/connect/intentions");
+  EXPECT_EQ(json::parse(reqs[1].body),
+            json::parse(R"({"SourceName":"web","DestinationName":"db","SourceType":"consul",)"
+                        R"("Action":"allow","Meta":{"owner":"ops"}})"));
+  EXPECT_EQ(reqs[3].method, "PUT");
+  EXPECT_EQ(reqs[3].target, "/v1/connect/intentions/id-1");
+  EXPECT_EQ(json::parse(reqs[3].body)["ID"], "id-1");
+  EXPECT_EQ(json::parse(reqs[3].body)["Meta"], json::parse(R"({"a":"b"})"));
 }
 
 TEST(IntentionCommandTest, CreateExistingNeedsReplace) {

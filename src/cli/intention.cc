@@ -199,8 +199,31 @@ int runIntentionCreate(const std::vector<std::string>& args, Context& ctx) {
               << "\n";
       return 1;
     }
-    ApiCall put = exactCall("PUT", source, dest);
-    put.body = ixn.dump();
+    // Meta exists only on legacy (ID-addressed) intentions: the exact endpoint refuses it, so
+    // those go through the legacy API, the way Consul's CLI sends every intention.
+    const bool legacy = ixn.contains("Meta") && !ixn["Meta"].empty();
+    std::string existingId;
+    if (exists) {
+      auto old = parseJson(existing->body);
+      if (old && old->is_object()) existingId = str(*old, "ID");
+    }
+    ApiCall put;
+    if (legacy && exists && !existingId.empty()) {
+      put.method = "PUT";
+      put.read = false;
+      put.path = "/v1/connect/intentions/" + encodeComponent(existingId);
+      json withId = ixn;
+      withId["ID"] = existingId;
+      put.body = withId.dump();
+    } else if (legacy && !exists) {
+      put.method = "POST";
+      put.read = false;
+      put.path = "/v1/connect/intentions";
+      put.body = ixn.dump();
+    } else {
+      put = exactCall("PUT", source, dest);
+      put.body = ixn.dump();
+    }
     auto res = client->send(put);
     if (!callSucceeded(res)) {
       if (exists) {

@@ -90,7 +90,7 @@ def test_intention_lifecycle(agent):
     r = run(agent, "intention", "check", "web", "db")
     assert (r.returncode, r.stdout) == (0, "Allowed\n"), r.stderr
 
-    r = run(agent, "intention", "create", "-deny", "-meta", "owner=ops", "web", "db")
+    r = run(agent, "intention", "create", "-deny", "-description", "no web to db", "web", "db")
     assert r.returncode == 0, r.stderr
     assert r.stdout == "Created: web => db (deny)\n"
 
@@ -110,9 +110,13 @@ def test_intention_lifecycle(agent):
     r = run(agent, "intention", "match", "db")
     assert r.returncode == 0, r.stderr
     assert r.stdout == "web => db (deny)\n* => db (allow)\n"
+    # By source, the wildcard source matches too.
     r = run(agent, "intention", "match", "-source", "web")
     assert r.returncode == 0, r.stderr
-    assert r.stdout == "web => db (deny)\n"
+    assert r.stdout == "web => db (deny)\n* => db (allow)\n"
+    r = run(agent, "intention", "match", "-source", "api")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "* => db (allow)\n"
 
     r = run(agent, "intention", "get", "web", "db")
     assert r.returncode == 0, r.stderr
@@ -120,7 +124,7 @@ def test_intention_lifecycle(agent):
     assert lines[0].split() == ["Source:", "web"]
     assert lines[1].split() == ["Destination:", "db"]
     assert lines[2].split() == ["Action:", "deny"]
-    assert "Meta[owner]:  ops" in lines
+    assert lines[3].split(None, 1) == ["Description:", "no web to db"]
     assert lines[-1].startswith("Created At:")
 
     r = run(agent, "intention", "list")
@@ -150,6 +154,31 @@ def test_intention_lifecycle(agent):
     r = run(agent, "intention", "list")
     assert r.returncode == 2
     assert r.stderr == "There are no intentions.\n"
+
+
+def test_intention_with_meta_uses_legacy_api(agent):
+    # Meta only exists on legacy (ID-addressed) intentions; such an intention has an ID.
+    r = run(agent, "intention", "create", "-deny", "-meta", "owner=ops", "api", "cache")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "Created: api => cache (deny)\n"
+    r = run(agent, "intention", "get", "api", "cache")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert "Meta[owner]:  ops" in lines
+    [ixn_id] = [l.split()[1] for l in lines if l.startswith("ID:")]
+    r = run(agent, "intention", "get", ixn_id)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[:3] == lines[:3]
+    r = run(agent, "intention", "create", "-replace", "-allow", "-meta", "owner=dev", "api", "cache")
+    assert r.returncode == 0, r.stderr
+    assert "Meta[owner]:  dev" in run(agent, "intention", "get", ixn_id).stdout.splitlines()
+    r = run(agent, "intention", "check", "api", "cache")
+    assert (r.returncode, r.stdout) == (0, "Allowed\n")
+    r = run(agent, "intention", "delete", ixn_id)
+    assert r.returncode == 0, r.stderr
+    r = run(agent, "intention", "get", ixn_id)
+    assert r.returncode == 1
+    assert r.stderr == 'Intention not found with ID "%s"\n' % ixn_id
 
 
 def test_intention_written_by_config_entry_is_visible(agent, tmp_path):
