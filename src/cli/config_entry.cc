@@ -43,7 +43,8 @@ constexpr std::string_view kListHelp = R"(Usage: trellis config list [options] -
 )";
 
 constexpr std::string_view kDeleteHelp =
-    R"(Usage: trellis config delete [options] ([-kind <config kind> -name <config name>] | [-filename FILENAME])
+    R"(Usage: trellis config delete [options] -kind <kind> -name <name>
+Usage: trellis config delete [options] -filename <file>
 
   Deletes the configuration entry specified by the kind and name.
 
@@ -53,11 +54,11 @@ constexpr std::string_view kDeleteHelp =
 
 // The kinds Consul's API client knows (api.MakeConfigEntry); others fail before any request.
 constexpr std::array<std::string_view, 20> kKnownKinds = {
-    "service-defaults",  "proxy-defaults",      "service-router",
-    "service-splitter",  "service-resolver",    "ingress-gateway",
-    "terminating-gateway", "service-intentions", "mesh",
-    "exported-services", "sameness-group",      "api-gateway",
-    "bound-api-gateway", "http-route",          "tcp-route",
+    "service-defaults",   "proxy-defaults",          "service-router",
+    "service-splitter",   "service-resolver",        "ingress-gateway",
+    "terminating-gateway", "service-intentions",     "mesh",
+    "exported-services",  "sameness-group",          "api-gateway",
+    "bound-api-gateway",  "http-route",              "tcp-route",
     "inline-certificate", "file-system-certificate", "jwt-provider",
     "control-plane-request-limit", "rate-limit-ip-config"};
 

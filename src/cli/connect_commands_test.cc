@@ -163,7 +163,8 @@ TEST(ConfigCommandTest, ReadPrettyPrintsInAgentOrder) {
 
 TEST(ConfigCommandTest, ListPrintsNames) {
   FakeAgent agent([](const RecordedRequest&) {
-    return ok(R"([{"Kind":"service-defaults","Name":"api"},{"Kind":"service-defaults","Name":"web"}])");
+    return ok(R"([{"Kind":"service-defaults","Name":"api"},)"
+              R"({"Kind":"service-defaults","Name":"web"}])");
   });
   auto r = runCli({"config", "list", "-kind", "service-defaults", "-filter", "Protocol == http"},
                   agent);

@@ -41,7 +41,8 @@ TEST(ConnectFormatTest, GoQuoteEscapesLikePercentQ) {
 
 TEST(ConnectFormatTest, GoJsonIndentKeepsOrderAndEscapesHtml) {
   auto v = OrderedJson::parse(
-      R"({"Kind":"service-defaults","Name":"web","Meta":{},"List":[],"Nested":{"b":1,"a":[1.0,2.5]},)"
+      R"({"Kind":"service-defaults","Name":"web","Meta":{},"List":[],)"
+      R"("Nested":{"b":1,"a":[1.0,2.5]},)"
       R"("Html":"<a&b>","Null":null,"Yes":true})");
   EXPECT_EQ(goJsonIndent(v, "    "),
             "{\n"
