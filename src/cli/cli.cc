@@ -8,13 +8,31 @@
 namespace trellis::cli {
 namespace {
 
-// The command table: one row per leaf command. A group ("kv") is the set of rows sharing the
-// first word; running the group alone lists its subcommands.
+// The command table: one row per leaf command. A group ("kv", "connect ca") is the set of rows
+// whose name starts with it; running the group alone lists its subcommands.
 constexpr std::array kCommands = {
     CommandSpec{"catalog datacenters", "Lists all known datacenters", runCatalogDatacenters},
     CommandSpec{"catalog nodes", "Lists all nodes in the given datacenter", runCatalogNodes},
     CommandSpec{"catalog services", "Lists all registered services in a datacenter",
                 runCatalogServices},
+    CommandSpec{"config delete", "Delete a centralized config entry", runConfigDelete},
+    CommandSpec{"config list", "List centralized config entries of a given kind", runConfigList},
+    CommandSpec{"config read", "Read a centralized config entry", runConfigRead},
+    CommandSpec{"config write", "Create or update a centralized config entry", runConfigWrite},
+    CommandSpec{"connect ca get-config",
+                "Display the current Connect Certificate Authority (CA) configuration",
+                runConnectCaGetConfig},
+    CommandSpec{"connect ca set-config", "Modify the current Connect CA configuration",
+                runConnectCaSetConfig},
+    CommandSpec{"intention check", "Check whether a connection between two services is allowed.",
+                runIntentionCheck},
+    CommandSpec{"intention create", "Create intentions for service connections.",
+                runIntentionCreate},
+    CommandSpec{"intention delete", "Delete an intention.", runIntentionDelete},
+    CommandSpec{"intention get", "Show information about an intention.", runIntentionGet},
+    CommandSpec{"intention list", "List intentions.", runIntentionList},
+    CommandSpec{"intention match", "Show intentions that match a source or destination.",
+                runIntentionMatch},
     CommandSpec{"kv delete", "Removes data from the KV store", runKvDelete},
     CommandSpec{"kv get", "Retrieves or lists data from the KV store", runKvGet},
     CommandSpec{"kv put", "Sets or updates data in the KV store", runKvPut},
@@ -33,16 +51,30 @@ HclParser& hclParser() {
   return parser;
 }
 
+bool startsWithGroup(std::string_view name, std::string_view group) {
+  return name.size() > group.size() && name.substr(0, group.size()) == group &&
+         name[group.size()] == ' ';
+}
+
+// Lists the next word of every command under `group` once ("connect" lists "ca").
 int printGroupHelp(std::string_view group, std::ostream& os) {
   os << "Usage: trellis " << group << " <subcommand> [options] [args]\n\nSubcommands:\n";
+  std::string last;
   for (const auto& c : kCommands) {
-    if (firstWord(c.name) != group) continue;
-    std::string sub(c.name.substr(group.size() + 1));
-    os << "    " << sub << std::string(sub.size() < 16 ? 16 - sub.size() : 1, ' ') << c.synopsis
+    if (!startsWithGroup(c.name, group)) continue;
+    std::string_view rest = c.name.substr(group.size() + 1);
+    bool leaf = rest.find(' ') == std::string_view::npos;
+    std::string sub(leaf ? rest : rest.substr(0, rest.find(' ')));
+    if (sub == last) continue;
+    last = sub;
+    std::string_view synopsis = leaf ? c.synopsis : std::string_view("(subcommands)");
+    os << "    " << sub << std::string(sub.size() < 16 ? 16 - sub.size() : 1, ' ') << synopsis
        << "\n";
   }
   return 1;
 }
+
+bool isHelpArg(const std::string& a) { return a == "-h" || a == "-help" || a == "--help"; }
 
 }  // namespace
 
@@ -63,24 +95,28 @@ int run(const std::vector<std::string>& args, const std::map<std::string, std::s
   }
   Context ctx{env, out, err, std::cin, hclParser() ? &hclParser() : nullptr};
   try {
-    for (const auto& c : kCommands) {
-      if (c.name == args[0]) {
-        return c.run(std::vector<std::string>(args.begin() + 1, args.end()), ctx);
-      }
-    }
-    // A group: args[1] names the subcommand.
-    if (args.size() >= 2) {
-      std::string leaf = args[0] + " " + args[1];
+    // The longest run of leading words naming a command or a group wins.
+    std::string name = args[0];
+    size_t used = 1;
+    for (size_t i = 1; i < args.size(); ++i) {
+      std::string longer = name + " " + args[i];
+      bool known = false;
       for (const auto& c : kCommands) {
-        if (c.name == leaf) {
-          return c.run(std::vector<std::string>(args.begin() + 2, args.end()), ctx);
-        }
+        known = known || c.name == longer || startsWithGroup(c.name, longer);
       }
-      if (args[1] != "-h" && args[1] != "-help" && args[1] != "--help") {
-        err << "Unknown subcommand: " << leaf << "\n\n";
+      if (!known) break;
+      name = std::move(longer);
+      used = i + 1;
+    }
+    for (const auto& c : kCommands) {
+      if (c.name == name) {
+        return c.run(std::vector<std::string>(args.begin() + used, args.end()), ctx);
       }
     }
-    return printGroupHelp(args[0], err);
+    if (used < args.size() && !isHelpArg(args[used])) {
+      err << "Unknown subcommand: " << name << " " << args[used] << "\n\n";
+    }
+    return printGroupHelp(name, err);
   } catch (const std::exception& e) {
     // Commands catch what they expect; this keeps any surprise inside the module.
     err << "Error: " << e.what() << "\n";

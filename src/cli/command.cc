@@ -1,5 +1,8 @@
 #include "cli/command.h"
 
+#include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -62,6 +65,46 @@ Result<std::string> loadDataSource(const std::string& value, Context& ctx) {
     return ss.str();
   }
   return value;
+}
+
+Result<std::string> readFileGo(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    // Go's syscall errors are lower case ("no such file or directory").
+    std::string reason = std::strerror(errno);
+    if (!reason.empty()) reason[0] = static_cast<char>(std::tolower(reason[0]));
+    return invalidArgument("open " + path + ": " + reason);
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Result<std::string> loadFileOrStdin(const std::string& value, Context& ctx) {
+  if (value.empty()) {
+    return invalidArgument("Failed to load data: must specify a file path or '-' for stdin");
+  }
+  if (value == "-") {
+    std::stringstream ss;
+    ss << ctx.in.rdbuf();
+    return ss.str();
+  }
+  auto data = readFileGo(value);
+  if (!data) return invalidArgument("Failed to read file: " + data.status().message());
+  return data;
+}
+
+Result<nlohmann::json> decodeHclOrJson(std::string_view text, Context& ctx) {
+  size_t first = text.find_first_not_of(" \t\r\n");
+  if (first != std::string_view::npos && text[first] == '{') {
+    try {
+      return nlohmann::json::parse(text.begin(), text.end());
+    } catch (const nlohmann::json::exception& e) {
+      return invalidArgument(std::string("invalid JSON: ") + e.what());
+    }
+  }
+  if (ctx.hcl == nullptr || !*ctx.hcl) return invalidArgument("HCL support not linked");
+  return (*ctx.hcl)(text);
 }
 
 }  // namespace trellis::cli

@@ -55,6 +55,17 @@ std::optional<nlohmann::json> parseJson(std::string_view body);
 // Reads "@file" or "-" (stdin) the way Consul's LoadDataSource does; other text is returned as is.
 Result<std::string> loadDataSource(const std::string& value, Context& ctx);
 
+// Reads a whole file; errors read like Go's os.ReadFile ("open x: no such file or directory").
+Result<std::string> readFileGo(const std::string& path);
+
+// Reads a file path or "-" (stdin), like Consul's LoadDataSourceNoRaw. Errors carry Go's wording
+// ("Failed to read file: open x.hcl: no such file or directory").
+Result<std::string> loadFileOrStdin(const std::string& value, Context& ctx);
+
+// Decodes HCL (through ctx.hcl) or JSON text into a JSON value: text whose first non-blank
+// character is '{' is JSON, anything else HCL, as HCL v1 accepts both.
+Result<nlohmann::json> decodeHclOrJson(std::string_view text, Context& ctx);
+
 // Command entry points (one file each, listed in cli.cc).
 int runMembers(const std::vector<std::string>& args, Context& ctx);
 int runKvGet(const std::vector<std::string>& args, Context& ctx);
@@ -67,5 +78,17 @@ int runServicesRegister(const std::vector<std::string>& args, Context& ctx);
 int runServicesDeregister(const std::vector<std::string>& args, Context& ctx);
 int runLock(const std::vector<std::string>& args, Context& ctx);
 int runWatch(const std::vector<std::string>& args, Context& ctx);
+int runConfigWrite(const std::vector<std::string>& args, Context& ctx);
+int runConfigRead(const std::vector<std::string>& args, Context& ctx);
+int runConfigList(const std::vector<std::string>& args, Context& ctx);
+int runConfigDelete(const std::vector<std::string>& args, Context& ctx);
+int runIntentionCreate(const std::vector<std::string>& args, Context& ctx);
+int runIntentionGet(const std::vector<std::string>& args, Context& ctx);
+int runIntentionDelete(const std::vector<std::string>& args, Context& ctx);
+int runIntentionCheck(const std::vector<std::string>& args, Context& ctx);
+int runIntentionMatch(const std::vector<std::string>& args, Context& ctx);
+int runIntentionList(const std::vector<std::string>& args, Context& ctx);
+int runConnectCaGetConfig(const std::vector<std::string>& args, Context& ctx);
+int runConnectCaSetConfig(const std::vector<std::string>& args, Context& ctx);
 
 }  // namespace trellis::cli
