@@ -22,12 +22,15 @@ namespace trellis::bench {
 struct Response {
   int status = 0;
   int64_t consul_index = -1;  // X-Consul-Index, when present
+  std::string body;           // only with ResponseParser::keepBody (raw, chunk framing included)
 };
 
 class ResponseParser {
  public:
   void append(const char* data, size_t n) { buf_.append(data, n); }
   bool empty() const { return buf_.empty(); }
+  // Off by default: the throughput modes only need the status, and the copy is not free.
+  void keepBody(bool keep) { keep_body_ = keep; }
 
   // 1 when a whole response is buffered (it is then consumed into `out`), 0 when more bytes are
   // needed, -1 when the bytes cannot be an HTTP/1.1 response.
@@ -51,6 +54,7 @@ class ResponseParser {
       end = header_end_ + content_length_;
     }
     out = current_;
+    if (keep_body_) out.body.assign(buf_, header_end_, end - header_end_);
     buf_.erase(0, end);
     reset();
     return 1;
@@ -136,6 +140,7 @@ class ResponseParser {
   size_t scanned_ = 0;
   size_t content_length_ = 0;
   bool chunked_ = false;
+  bool keep_body_ = false;
   Response current_;
 };
 

@@ -3,6 +3,7 @@
 // connection has exactly one request in flight, so the generator costs one send and one or two
 // recv calls per request. Prints one JSON object on stdout. See bench/README.md.
 #include <sys/epoll.h>
+#include <sys/types.h>
 #include <sys/resource.h>
 
 #include <dirent.h>
@@ -13,7 +14,9 @@
 #include <barrier>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -41,7 +44,9 @@ struct Options {
   double warmup_s = 2;
   int keys = 1000;
   int value_size = 128;
-  int services = 10;  // trellis-register/-health: instances are spread over this many names
+  int services = 10;  // trellis-register/-health: instances are spread over this many names;
+                      // trellis-authorize: destinations
+  int sources = 100;  // trellis-authorize: intentions per destination
   int watchers = 10000;
   int pid = 0;  // fanout: the server whose RSS and open descriptors are read
   double settle_s = 2;
@@ -72,6 +77,8 @@ bool parseOptions(int argc, char** argv, Options& o) {
       o.value_size = std::stoi(v);
     else if (k == "--services")
       o.services = std::stoi(v);
+    else if (k == "--sources")
+      o.sources = std::stoi(v);
     else if (k == "--watchers")
       o.watchers = std::stoi(v);
     else if (k == "--pid")
@@ -82,7 +89,7 @@ bool parseOptions(int argc, char** argv, Options& o) {
       return false;
   }
   return !o.mode.empty() && o.port > 0 && o.connections > 0 && o.threads > 0 && o.duration_s > 0 &&
-         o.keys > 0;
+         o.keys > 0 && o.services > 0 && o.sources > 0;
 }
 
 // ---- Workloads: the request bytes, built once so the measured loop only copies pointers.
@@ -127,12 +134,93 @@ std::string trellisRegister(int i, int services) {
   return withBody(header("PUT", "/v1/agent/service/register"), "application/json", body);
 }
 
+// trellis-authorize: destination `dst-D` holds one service-intentions entry with `sources`
+// sources `src-S`; every fourth pair is denied, so answers are not all the same.
+std::string intentionsEntry(int d, int sources) {
+  std::string body = R"({"Kind":"service-intentions","Name":"dst-)" + std::to_string(d) +
+                     R"(","Sources":[)";
+  for (int s = 0; s < sources; ++s) {
+    if (s > 0) body += ',';
+    body += R"({"Name":"src-)" + std::to_string(s) + R"(","Action":")" +
+            ((s + d) % 4 == 0 ? "deny" : "allow") + R"("})";
+  }
+  return withBody(header("PUT", "/v1/config"), "application/json", body + "]}");
+}
+
+// A blocking GET on a fresh connection; the body, or nullopt on any failure or non-200.
+std::optional<std::string> fetch(int port, const std::string& path) {
+  int fd = connectLoopback(port, false);
+  if (fd < 0) return std::nullopt;
+  ResponseParser parser;
+  parser.keepBody(true);
+  Response r;
+  bool ok = roundTrip(fd, parser, header("GET", path) + "\r\n", r) && r.status == 200;
+  ::close(fd);
+  if (!ok) return std::nullopt;
+  return r.body;
+}
+
+// The string value of "field" in a JSON body (no escapes inside: trust domains have none).
+std::string jsonString(const std::string& body, const std::string& field) {
+  size_t at = body.find("\"" + field + "\"");
+  if (at == std::string::npos) return "";
+  at = body.find('"', body.find(':', at));
+  if (at == std::string::npos) return "";
+  size_t end = body.find('"', at + 1);
+  return end == std::string::npos ? "" : body.substr(at + 1, end - at - 1);
+}
+
+bool authorizedTrue(const std::string& body) {
+  size_t at = body.find("\"Authorized\"");
+  if (at == std::string::npos) return false;
+  at = body.find(':', at);
+  if (at == std::string::npos) return false;
+  at = body.find_first_not_of(" \t\r\n", at + 1);
+  return at != std::string::npos && body.compare(at, 4, "true") == 0;
+}
+
 struct Workload {
   std::vector<std::string> prefill;  // run once, unmeasured, before warm-up
   std::vector<std::string> requests;
+  // When set, every request is made fresh from this (trellis-leaf: a never-used service name).
+  std::function<std::string()> make;
+  bool count_authorized = false;  // trellis-authorize: count "Authorized": true answers
 };
 
 bool buildWorkload(const Options& o, Workload& w) {
+  if (o.mode == "trellis-leaf") {
+    // Unique per loadgen process and per request, across warm-up and measured runs, so that
+    // every request misses the agent's leaf cache: agent key + CSR, server sign, every time.
+    auto counter = std::make_shared<std::atomic<int64_t>>(0);
+    std::string prefix = "/v1/agent/connect/ca/leaf/lg" + std::to_string(::getpid()) + "-";
+    w.make = [counter, prefix]() {
+      return header("GET", prefix + std::to_string(counter->fetch_add(1))) + "\r\n";
+    };
+    w.requests.push_back("");  // placeholder: never sent
+    return true;
+  }
+  if (o.mode == "trellis-authorize") {
+    auto body = fetch(o.port, "/v1/connect/ca/roots");
+    std::string td = body ? jsonString(*body, "TrustDomain") : "";
+    if (td.empty()) {
+      std::fprintf(stderr, "loadgen: no TrustDomain from /v1/connect/ca/roots\n");
+      return false;
+    }
+    for (int d = 0; d < o.services; ++d) w.prefill.push_back(intentionsEntry(d, o.sources));
+    // A tenth of the names on each side match no intention: those take the default path.
+    std::mt19937 rng(7);
+    int src_names = o.sources + std::max(1, o.sources / 10);
+    int dst_names = o.services + std::max(1, o.services / 10);
+    for (int i = 0; i < o.keys; ++i) {
+      std::string body = R"({"Target":"dst-)" + std::to_string(rng() % dst_names) +
+                         R"(","ClientCertURI":"spiffe://)" + td + "/ns/default/dc/dc1/svc/src-" +
+                         std::to_string(rng() % src_names) + R"("})";
+      w.requests.push_back(
+          withBody(header("POST", "/v1/agent/connect/authorize"), "application/json", body));
+    }
+    w.count_authorized = true;
+    return true;
+  }
   std::string value = makeValue(o.value_size);
   for (int i = 0; i < o.keys; ++i) {
     std::string key = keyName(i);
@@ -169,6 +257,8 @@ bool buildWorkload(const Options& o, Workload& w) {
 struct Shared {
   int port;
   const std::vector<std::string>* requests;
+  const std::function<std::string()>* make = nullptr;
+  bool count_authorized = false;
   int64_t max_requests;
   std::atomic<int64_t> issued{0};
   Clock::time_point start;
@@ -179,6 +269,7 @@ struct ThreadStats {
   std::vector<uint32_t> latency_us;
   int64_t completed = 0;
   int64_t errors = 0;
+  int64_t authorized = 0;
   Clock::time_point last_done;
 };
 
@@ -187,6 +278,7 @@ struct Conn {
   bool done = false;
   Clock::time_point sent;
   ResponseParser parser;
+  std::string made;  // the request in flight when Workload::make builds them
 };
 
 class Worker {
@@ -227,6 +319,7 @@ class Worker {
     Conn& c = conns_[i];
     c.fd = connectLoopback(sh_.port, false);
     c.parser = ResponseParser{};
+    c.parser.keepBody(sh_.count_authorized);
     if (c.fd < 0) return;
     ::fcntl(c.fd, F_SETFL, ::fcntl(c.fd, F_GETFL) | O_NONBLOCK);
     epoll_event ev{};
@@ -246,7 +339,10 @@ class Worker {
     if (now >= sh_.deadline) return finish(c);
     int64_t seq = sh_.issued.fetch_add(1, std::memory_order_relaxed);
     if (sh_.max_requests > 0 && seq >= sh_.max_requests) return finish(c);
-    const std::string& req = (*sh_.requests)[static_cast<size_t>(seq) % sh_.requests->size()];
+    if (sh_.make != nullptr) c.made = (*sh_.make)();
+    const std::string& req = sh_.make != nullptr
+                                 ? c.made
+                                 : (*sh_.requests)[static_cast<size_t>(seq) % sh_.requests->size()];
     c.sent = now;
     if (c.fd < 0 || !sendNonblocking(c.fd, req)) {
       ++st_.errors;
@@ -308,6 +404,7 @@ class Worker {
       if (status < 0) return reopen(i);
     } else {
       ++st_.completed;
+      if (sh_.count_authorized && authorizedTrue(r.body)) ++st_.authorized;
       if (record_) {
         st_.latency_us.push_back(static_cast<uint32_t>(
             std::chrono::duration_cast<std::chrono::microseconds>(now - c.sent).count()));
@@ -328,15 +425,18 @@ class Worker {
 struct LoadResult {
   int64_t requests = 0;
   int64_t errors = 0;
+  int64_t authorized = 0;
   double seconds = 0;
   std::vector<uint32_t> latency_us;
 };
 
 LoadResult closedLoop(const Options& o, const std::vector<std::string>& requests, double duration_s,
-                      int64_t max_requests, bool record) {
+                      int64_t max_requests, bool record, const Workload* w = nullptr) {
   Shared sh;
   sh.port = o.port;
   sh.requests = &requests;
+  if (w != nullptr && w->make) sh.make = &w->make;
+  sh.count_authorized = w != nullptr && w->count_authorized;
   sh.max_requests = max_requests;
   int threads = std::min(o.threads, o.connections);
   std::vector<ThreadStats> stats(static_cast<size_t>(threads));
@@ -365,6 +465,7 @@ LoadResult closedLoop(const Options& o, const std::vector<std::string>& requests
   for (auto& s : stats) {
     out.requests += s.completed;
     out.errors += s.errors;
+    out.authorized += s.authorized;
     last = std::max(last, s.last_done);
     out.latency_us.insert(out.latency_us.end(), s.latency_us.begin(), s.latency_us.end());
   }
@@ -433,11 +534,11 @@ int runLoad(const Options& o) {
       return 1;
     }
   }
-  if (o.warmup_s > 0) closedLoop(o, w.requests, o.warmup_s, 0, false);
+  if (o.warmup_s > 0) closedLoop(o, w.requests, o.warmup_s, 0, false, &w);
   double server_cpu0 = o.pid > 0 ? processCpuSeconds(o.pid) : -1;
   double self_cpu0 = selfCpuSeconds();
   double machine0 = machineBusySeconds();
-  LoadResult r = closedLoop(o, w.requests, o.duration_s, o.max_requests, true);
+  LoadResult r = closedLoop(o, w.requests, o.duration_s, o.max_requests, true, &w);
   // Who is busy tells what bounds the number: a server near its core count, or the generator.
   double server_cores = -1;
   if (server_cpu0 >= 0 && r.seconds > 0) {
@@ -453,12 +554,15 @@ int runLoad(const Options& o) {
   double p50 = percentileMs(r.latency_us, 0.50);
   double p99 = percentileMs(r.latency_us, 0.99);
   double p999 = percentileMs(r.latency_us, 0.999);
+  std::string extra;
+  if (w.count_authorized) extra = ",\"authorized\":" + std::to_string(r.authorized);
   std::printf(
       "{\"mode\":\"%s\",\"connections\":%d,\"requests\":%lld,\"seconds\":%.3f,\"rps\":%.0f,"
       "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"errors\":%lld,"
-      "\"server_cores\":%.2f,\"loadgen_cores\":%.2f,\"other_cores\":%.2f}\n",
+      "\"server_cores\":%.2f,\"loadgen_cores\":%.2f,\"other_cores\":%.2f%s}\n",
       o.mode.c_str(), o.connections, static_cast<long long>(r.requests), r.seconds, rps, p50, p99,
-      p999, static_cast<long long>(r.errors), server_cores, loadgen_cores, other_cores);
+      p999, static_cast<long long>(r.errors), server_cores, loadgen_cores, other_cores,
+      extra.c_str());
   return r.errors > 0 ? 1 : 0;
 }
 
@@ -712,11 +816,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: loadgen --mode M --port P [-c 32] [-t 1] [-d secs] [-n count] "
                  "[--warmup secs] [--keys 1000] [--value-size 128] [--services 10] "
-                 "[--pid SERVER_PID]\n"
+                 "[--sources 100] [--pid SERVER_PID]\n"
                  "       loadgen --mode fanout --port P --pid AGENT_PID [--watchers 10000] "
                  "[--settle 2]\n"
                  "modes: trellis-kv-put trellis-kv-get etcd-put etcd-get etcd-get-serializable "
-                 "trellis-register trellis-health fanout\n");
+                 "trellis-register trellis-health trellis-leaf trellis-authorize fanout\n");
     return 2;
   }
   if (o.mode == "fanout") return trellis::bench::runFanout(o);

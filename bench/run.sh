@@ -6,7 +6,8 @@
 #
 # Env: LOADGEN, TRELLIS_BIN, ETCD_BIN, DURATION (s per run, 10), WARMUP (s, 3), CONNS (32),
 #      WATCHERS (10000), KEYS (1000), VALUE_SIZE (128), SERVICES (10 names) and INSTANCES (100),
-#      BENCH_OUT (a path to keep the raw results: server, test, JSON, command per line).
+#      BENCH_OUT (a path to keep the raw results: server, test, JSON, command per line),
+#      CA_BENCH (1: then run bench/ca.sh, the Connect CA and intentions benchmarks; 0 skips).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -197,3 +198,9 @@ stopProcess "$etcd_pid"
 python3 "$ROOT/bench/table.py" "$RESULTS"
 if [[ -n ${BENCH_OUT:-} ]]; then cp "$RESULTS" "$BENCH_OUT"; fi
 echo "# load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# Connect CA and intentions (leaf issuance vs openssl speed, authorize decisions): own agent.
+if [[ ${CA_BENCH:-1} == 1 ]]; then
+  echo
+  TRELLIS_BIN=$TRELLIS_BIN LOADGEN=$LOADGEN DURATION=$DURATION WARMUP=$WARMUP "$ROOT/bench/ca.sh"
+fi
