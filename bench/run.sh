@@ -8,6 +8,7 @@
 #      WATCHERS (10000), KEYS (1000), VALUE_SIZE (128), SERVICES (10 names) and INSTANCES (100),
 #      BENCH_OUT (a path to keep the raw results: server, test, JSON, command per line),
 #      CA_BENCH (1: then run bench/ca.sh, the Connect CA and intentions benchmarks; 0 skips).
+#      DNS_BENCH (1: then run bench/dns.sh, DNS vs dnsmasq; 0 skips).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -203,4 +204,10 @@ echo "# load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [[ ${CA_BENCH:-1} == 1 ]]; then
   echo
   TRELLIS_BIN=$TRELLIS_BIN LOADGEN=$LOADGEN DURATION=$DURATION WARMUP=$WARMUP "$ROOT/bench/ca.sh"
+fi
+
+# DNS (SRV lookups of 10 instances, Trellis vs dnsmasq with dnsperf): own agent and dnsmasq.
+if [[ ${DNS_BENCH:-1} == 1 ]]; then
+  echo
+  TRELLIS_BIN=$TRELLIS_BIN "$ROOT/bench/dns.sh"
 fi
