@@ -186,8 +186,26 @@ asio::awaitable<Response> intentionsCheck(Context& ctx, Exchange& ex, std::strin
   if (!src) co_return errorResponse(src.status());
   auto dst = requiredTarget(ex.request, "destination");
   if (!dst) co_return errorResponse(dst.status());
-  bool allowed = intentionSet(ctx).check(*src, *dst, defaultPolicy(ctx));
-  co_return jsonResponse(ctx, ex, Json{{"Allowed", allowed}});
+  auto policy = defaultPolicy(ctx);
+  auto d = intentionSet(ctx).authorize(*src, *dst, policy);
+  Json out{{"Allowed", d.authorized}};
+  if (ex.request.has("explain")) {
+    // Beyond Consul: which intention (or which default) decided, so a denial explains itself.
+    Json why;
+    why["DecidedBy"] = d.match != nullptr ? "intention" : "default";
+    why["Reason"] = std::string(d.reason);
+    if (d.match != nullptr) {
+      why["Intention"] = intentions::renderIntention(*d.match);
+      why["Precedence"] = d.match->precedence;
+      why["Summary"] = intentions::cliString(*d.match);
+      why["L7"] = d.match->isL7();
+    } else {
+      why["Intention"] = nullptr;
+      why["DefaultPolicy"] = policy.allow ? "allow" : "deny";
+    }
+    out["Explanation"] = std::move(why);
+  }
+  co_return jsonResponse(ctx, ex, out);
 }
 
 asio::awaitable<Response> intentionsMatch(Context& ctx, Exchange& ex, std::string) {

@@ -12,9 +12,11 @@ constexpr std::string_view kCheckHelp = R"(Usage: trellis intention check [optio
 
   Check whether a connection between SRC and DST would be allowed by
   Connect given the current Trellis configuration. Prints Allowed or Denied
-  and exits 0 or 1 accordingly (2 on errors).
+  and exits 0 or 1 accordingly (2 on errors). With -explain (a Trellis
+  addition) it also prints which intention, or which default, decided.
 
       $ trellis intention check web db
+      $ trellis intention check -explain web db
 )";
 
 constexpr std::string_view kMatchHelp = R"(Usage: trellis intention match [options] SRC|DST
@@ -36,6 +38,23 @@ std::string describe(const Result<http::HttpResponse>& res) {
   return res ? unexpectedResponse(*res) : res.status().message();
 }
 
+void printExplanation(const json& body, std::ostream& out) {
+  auto why = body.find("Explanation");
+  if (why == body.end() || !why->is_object()) return;
+  auto text = [&](const char* key) {
+    auto it = why->find(key);
+    return it != why->end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  if (text("DecidedBy") == "intention") {
+    auto prec = why->find("Precedence");
+    out << "Decided by intention: " << text("Summary") << ", precedence "
+        << (prec != why->end() ? prec->dump() : "?") << "\n";
+  } else {
+    out << "Decided by the default policy (" << text("DefaultPolicy") << "): no intention matches\n";
+  }
+  out << "Reason: " << text("Reason") << "\n";
+}
+
 }  // namespace
 
 int runIntentionCheck(const std::vector<std::string>& args, Context& ctx) {
@@ -43,6 +62,8 @@ int runIntentionCheck(const std::vector<std::string>& args, Context& ctx) {
   FlagSet flags;
   HttpFlags http;
   http.registerWith(flags);
+  bool explain = false;
+  flags.addBool("explain", &explain, "Also print which intention or default decided.");
   int code = 0;
   if (!parseFlags(flags, args, ctx, kCheckHelp, &code)) return code == 0 ? 0 : kError;
   const auto& rest = flags.args();
@@ -55,6 +76,7 @@ int runIntentionCheck(const std::vector<std::string>& args, Context& ctx) {
   ApiCall call;
   call.path = "/v1/connect/intentions/check";
   call.query.add("source", rest[0]).add("destination", rest[1]).add("source-type", "consul");
+  if (explain) call.query.add("explain");
   auto res = client->send(call);
   auto body = res && isSuccess(*res) ? parseJson(res->body) : std::nullopt;
   if (!body || !body->is_object()) {
@@ -63,12 +85,10 @@ int runIntentionCheck(const std::vector<std::string>& args, Context& ctx) {
     return kError;
   }
   auto allowed = body->find("Allowed");
-  if (allowed != body->end() && allowed->is_boolean() && allowed->get<bool>()) {
-    ctx.out << "Allowed\n";
-    return 0;
-  }
-  ctx.out << "Denied\n";
-  return 1;
+  bool ok = allowed != body->end() && allowed->is_boolean() && allowed->get<bool>();
+  ctx.out << (ok ? "Allowed\n" : "Denied\n");
+  if (explain) printExplanation(*body, ctx.out);
+  return ok ? 0 : 1;
 }
 
 int runIntentionMatch(const std::vector<std::string>& args, Context& ctx) {

@@ -144,3 +144,23 @@ def test_intention_bad_input(agent):
     assert r.status == 400
     r = put(agent, "/v1/connect/intentions/exact?source=web&destination=db", {"Bogus": 1})
     assert r.status == 400
+
+
+def test_check_explain_names_the_deciding_rule(agent):
+    import subprocess
+    r = get(agent, "/v1/connect/intentions/check?source=web&destination=db&explain").json()
+    assert r["Allowed"] is True
+    assert r["Explanation"]["DecidedBy"] == "default" and r["Explanation"]["DefaultPolicy"] == "allow"
+    put(agent, "/v1/connect/intentions/exact?source=*&destination=db", {"Action": "deny"})
+    r = get(agent, "/v1/connect/intentions/check?source=web&destination=db&explain").json()
+    assert r["Allowed"] is False
+    assert r["Explanation"]["DecidedBy"] == "intention" and r["Explanation"]["Precedence"] == 8
+    assert r["Explanation"]["Intention"]["SourceName"] == "*"
+    # Without ?explain the answer keeps Consul's shape.
+    assert get(agent, "/v1/connect/intentions/check?source=web&destination=db").json() == {"Allowed": False}
+    env = {"TRELLIS_HTTP_ADDR": agent.http_addr, "PATH": "/usr/bin:/bin"}
+    p = subprocess.run([agent.trellis, "intention", "check", "-explain", "web", "db"],
+                       capture_output=True, text=True, env=env, timeout=20)
+    assert p.returncode == 1
+    assert p.stdout.startswith("Denied\n")
+    assert "* => db (deny)" in p.stdout and "precedence 8" in p.stdout
