@@ -122,3 +122,28 @@ def test_csr_rate_limit_answers_429(make_agent, tmp_path):
         assert r.headers["Retry-After"] == "1" and "Rate limit" in r.text
     time.sleep(1.1)
     assert get(a, "/v1/agent/connect/ca/leaf/later").status == 200
+
+
+def test_import_root_key_and_cert(agent, tmp_path):
+    key, cert = tmp_path / "k.pem", tmp_path / "c.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "30", "-subj", "/CN=Imported Test CA",
+                    "-addext", "basicConstraints=critical,CA:TRUE",
+                    "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+                   check=True, capture_output=True)
+    old = get(agent, "/v1/connect/ca/roots").json()["ActiveRootID"]
+    cfg = {"Provider": "consul", "Config": {"PrivateKey": key.read_text(), "RootCert": cert.read_text()}}
+    r = put(agent, "/v1/connect/ca/configuration", cfg)
+    assert r.status == 200, r.text
+    roots = get(agent, "/v1/connect/ca/roots").json()
+    active = [x for x in roots["Roots"] if x["Active"]][0]
+    assert active["ID"] != old
+    assert active["RootCert"].strip() == cert.read_text().strip()
+    leaf = get(agent, "/v1/agent/connect/ca/leaf/imported").json()
+    v = openssl_verify(tmp_path, cert.read_text(), leaf["CertPEM"])
+    assert v.returncode == 0, v.stdout + v.stderr
+    # The private key is never echoed back.
+    assert "PrivateKey" not in get(agent, "/v1/connect/ca/configuration").json()["Config"]
+    bad = {"Provider": "consul", "Config": {"PrivateKey": "garbage", "RootCert": cert.read_text()}}
+    assert put(agent, "/v1/connect/ca/configuration", bad).status == 400
