@@ -51,7 +51,8 @@ for target in intentions_bench ca_sign_bench loadgen; do
 done
 if [[ ! -x $LOADGEN ]]; then
   LOADGEN=$WORK/loadgen
-  g++ -O2 -std=c++20 "$ROOT/bench/loadgen.cc" -o "$LOADGEN" -pthread
+  g++ -O2 -std=c++20 -I"$ROOT/src" "$ROOT/bench/loadgen.cc" "$ROOT/src/common/base64.cc" \
+      -o "$LOADGEN" -pthread
 fi
 for b in "$TRELLIS_BIN" "$INTENTIONS_BENCH" "$CA_SIGN_BENCH"; do [[ -x $b ]] || die "missing $b"; done
 command -v "$OPENSSL" >/dev/null || die "no openssl"

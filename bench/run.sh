@@ -51,7 +51,8 @@ if [[ ! -x $LOADGEN ]]; then
   fi
   if [[ ! -x $LOADGEN ]]; then
     LOADGEN=$WORK/loadgen
-    g++ -O2 -std=c++20 "$ROOT/bench/loadgen.cc" -o "$LOADGEN" -pthread
+    g++ -O2 -std=c++20 -I"$ROOT/src" "$ROOT/bench/loadgen.cc" "$ROOT/src/common/base64.cc" \
+      -o "$LOADGEN" -pthread
   fi
 fi
 
