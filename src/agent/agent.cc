@@ -60,12 +60,22 @@ asio::awaitable<Status> Agent::start() {
   serf->set_name("Serf Health Status");
   serf->set_status("passing");
   serf->set_output("Agent alive and reachable");
+  if (options_.server) {
+    auto* svc = reg->mutable_service();
+    svc->set_node(options_.node_name);
+    svc->set_id(kServerServiceId);
+    svc->set_service(kServerServiceId);
+    svc->set_port(options_.server_port);
+    svc->mutable_weights()->set_passing(1);
+    svc->mutable_weights()->set_warning(1);
+  }
   Status s = server::appliedStatus(co_await writer_.submit(cmd));
   if (!s) co_return s;
 
   // A durable server restarts with its catalog: take this node's services and checks back as
   // local state so their runners and TTLs resume.
   for (const pb::Service* svc : store_.nodeServices(options_.node_name)) {
+    if (svc->id() == kServerServiceId) continue;  // the server's own entry, not a local service
     services_[svc->id()] = LocalService{*svc, "", false};
   }
   for (const pb::Check* c : store_.nodeChecks(options_.node_name)) {

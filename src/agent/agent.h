@@ -42,6 +42,10 @@ struct AgentOptions {
   std::string datacenter = "dc1";
   std::string address = "127.0.0.1";
   std::map<std::string, std::string> node_meta;
+  // Servers register the "consul" service (port = server RPC port), as Consul does; tools look
+  // for it in the catalog and in DNS (consul.service.consul).
+  bool server = false;
+  int server_port = 8300;
   bool enable_script_checks = false;
   bool enable_local_script_checks = false;
   std::chrono::milliseconds reap_interval{1000};
@@ -119,6 +123,7 @@ class Agent {
 };
 
 inline constexpr const char* kSerfCheckId = "serfHealth";
+inline constexpr const char* kServerServiceId = "consul";
 inline constexpr const char* kNodeMaintenanceId = "_node_maintenance";
 std::string serviceMaintenanceId(const std::string& service_id);
 

@@ -158,6 +158,8 @@ int runAgent(const std::vector<std::string>& args) {
   aopts.datacenter = cfg.datacenter;
   aopts.address = advertiseAddress(cfg);
   aopts.node_meta = cfg.node_meta;
+  aopts.server = cfg.server || cfg.dev;
+  aopts.server_port = cfg.ports.server;
   aopts.enable_script_checks = cfg.enable_script_checks;
   aopts.enable_local_script_checks = cfg.enable_local_script_checks;
   agent::Agent agent(io, store, writer, aopts, checkRunnerFactory(io));

@@ -31,6 +31,11 @@ def test_agent_node_is_ready_with_serf_health(agent):
     [serf] = get(agent, "/v1/health/node/" + agent.node).json()
     assert serf["CheckID"] == "serfHealth" and serf["Status"] == "passing"
     assert serf["Name"] == "Serf Health Status"
+    # Like Consul, a server lists itself as the "consul" service (RPC port), not as a local service.
+    assert get(agent, "/v1/catalog/services").json() == {"consul": []}
+    [c] = get(agent, "/v1/catalog/service/consul").json()
+    assert c["ServicePort"] == 8300 and c["Node"] == agent.node
+    assert "consul" not in get(agent, "/v1/agent/services").json()
 
 
 def test_register_and_read_back(agent):
