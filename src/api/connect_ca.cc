@@ -81,6 +81,16 @@ asio::awaitable<Result<const Context::Leaf*>> ensureLeaf(Context& ctx, const std
   entry.renew_at = renewAt(*leaf);
   entry.private_key_pem = key->private_key_pem;
   entry.leaf = std::move(*leaf);
+  // Any client may ask for any service name: keep the cache bounded. Evicted leaves are simply
+  // issued again when asked for.
+  constexpr size_t kMaxCachedLeaves = 4096;
+  if (ctx.leaves.size() >= kMaxCachedLeaves && ctx.leaves.count(service) == 0) {
+    auto now = steady_clock::now();
+    for (auto i = ctx.leaves.begin(); i != ctx.leaves.end();) {
+      i = now >= i->second.renew_at ? ctx.leaves.erase(i) : std::next(i);
+    }
+    while (ctx.leaves.size() >= kMaxCachedLeaves) ctx.leaves.erase(ctx.leaves.begin());
+  }
   auto& slot = ctx.leaves[service];
   if (slot.index < entry.index) slot = std::move(entry);  // a concurrent, newer issue wins
   co_return &slot;
