@@ -15,28 +15,10 @@ namespace trellis::cli {
 namespace {
 
 using testing::FakeAgent;
+using testing::ok;
+using testing::runCli;
 using testing::FakeResponse;
 using testing::RecordedRequest;
-
-struct Outcome {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-Outcome runCli(const std::vector<std::string>& args, const FakeAgent& agent,
-               std::map<std::string, std::string> env = {}) {
-  env["CONSUL_HTTP_ADDR"] = agent.address();
-  std::ostringstream out, err;
-  int code = run(args, env, out, err);
-  return {code, out.str(), err.str()};
-}
-
-FakeResponse ok(std::string body, uint64_t index = 0) {
-  FakeResponse r{200, std::move(body), {}};
-  if (index > 0) r.headers.emplace_back("X-Consul-Index", std::to_string(index));
-  return r;
-}
 
 std::string tempPath(const std::string& name) {
   return ::testing::TempDir() + "/cli_" + std::to_string(::getpid()) + "_" + name;

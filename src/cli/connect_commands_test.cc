@@ -16,23 +16,10 @@ namespace {
 
 using nlohmann::json;
 using testing::FakeAgent;
+using testing::ok;
+using testing::runCli;
 using testing::FakeResponse;
 using testing::RecordedRequest;
-
-struct Outcome {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-Outcome runCli(const std::vector<std::string>& args, const FakeAgent& agent) {
-  std::map<std::string, std::string> env{{"CONSUL_HTTP_ADDR", agent.address()}};
-  std::ostringstream out, err;
-  int code = run(args, env, out, err);
-  return {code, out.str(), err.str()};
-}
-
-FakeResponse ok(std::string body) { return FakeResponse{200, std::move(body), {}}; }
 
 std::string writeTemp(const std::string& name, const std::string& content) {
   std::string path = ::testing::TempDir() + "/cli_cx_" + std::to_string(::getpid()) + "_" + name;

@@ -1,5 +1,7 @@
 #include "cli/fake_agent.h"
 
+#include "cli/cli.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -145,6 +147,20 @@ void FakeAgent::serve(int fd) {
     sent += static_cast<size_t>(n);
   }
   ::close(fd);
+}
+
+Outcome runCli(const std::vector<std::string>& args, const FakeAgent& agent,
+               std::map<std::string, std::string> env) {
+  env["CONSUL_HTTP_ADDR"] = agent.address();
+  std::ostringstream out, err;
+  int code = run(args, env, out, err);
+  return {code, out.str(), err.str()};
+}
+
+FakeResponse ok(std::string body, uint64_t index) {
+  FakeResponse r{200, std::move(body), {}};
+  if (index > 0) r.headers.emplace_back("X-Consul-Index", std::to_string(index));
+  return r;
 }
 
 }  // namespace trellis::cli::testing

@@ -5,6 +5,7 @@
 // share parsing code with the client under test.
 
 #include <atomic>
+#include <sstream>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -56,5 +57,19 @@ class FakeAgent {
 
 // A port on 127.0.0.1 with nothing listening (bound, read, closed).
 int closedPort();
+
+// What one CLI invocation printed and returned.
+struct Outcome {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+// Runs the CLI against `agent` (CONSUL_HTTP_ADDR points at it; `env` adds more variables).
+Outcome runCli(const std::vector<std::string>& args, const FakeAgent& agent,
+               std::map<std::string, std::string> env = {});
+
+// A 200 answer with `body`, and an X-Consul-Index header when `index` > 0.
+FakeResponse ok(std::string body, uint64_t index = 0);
 
 }  // namespace trellis::cli::testing
