@@ -157,10 +157,13 @@ asio::awaitable<Response> agentSelf(Context& ctx, Exchange& ex, std::string) {
   Json meta = Json::object();
   for (const auto& [k, v] : ctx.agent.options().node_meta) meta[k] = v;
   meta["consul-network-segment"] = "";
+  // `connect envoy` reads xDS.Port to point Envoy at us. Consul puts its TLS gRPC port there
+  // when it has one; this agent has no TLS gRPC listener, so Port is the plaintext one.
+  int grpc = c.grpc_port > 0 ? c.grpc_port : -1;
   Json xds;
-  xds["SupportedProxies"] = {{"envoy", Json::array({"1.31.2", "1.30.6", "1.29.9", "1.28.7"})}};
-  xds["Port"] = c.grpc_port;
-  xds["Ports"] = {{"Plaintext", c.grpc_port}, {"TLS", -1}};
+  xds["SupportedProxies"] = {{"envoy", Json::array({"1.33.2", "1.32.5", "1.31.7", "1.30.11"})}};
+  xds["Port"] = grpc;
+  xds["Ports"] = {{"Plaintext", grpc}, {"TLS", -1}};
   Json out;
   out["Config"] = config;
   out["DebugConfig"] = debug;

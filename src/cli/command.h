@@ -90,5 +90,6 @@ int runIntentionMatch(const std::vector<std::string>& args, Context& ctx);
 int runIntentionList(const std::vector<std::string>& args, Context& ctx);
 int runConnectCaGetConfig(const std::vector<std::string>& args, Context& ctx);
 int runConnectCaSetConfig(const std::vector<std::string>& args, Context& ctx);
+int runConnectEnvoy(const std::vector<std::string>& args, Context& ctx);
 
 }  // namespace trellis::cli
