@@ -30,7 +30,7 @@ const trellis::state::Store& catalog() {
     svc.set_id("web-proxy");
     svc.set_service("web-sidecar-proxy");
     svc.set_kind("connect-proxy");
-    svc.set_proxy_json(R"({"DestinationServiceName":"web"})");
+    svc.mutable_proxy()->set_destination_service_name("web");
     svc.set_address("192.168.0.9");
     (void)s->ensureService(3, svc);
     return s;

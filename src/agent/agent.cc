@@ -4,7 +4,9 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 
+#include "agent/sidecar.h"
 #include "common/log.h"
+#include "model/proxy.h"
 
 namespace trellis::agent {
 
@@ -241,6 +243,25 @@ asio::awaitable<Status> Agent::syncChecks(std::vector<pb::Check> checks) {
 
 asio::awaitable<Status> Agent::addService(ServiceDef def, bool replace_existing_checks,
                                           bool from_config) {
+  if (def.sidecar == nullptr) {
+    co_return co_await addOne(std::move(def), replace_existing_checks, from_config);
+  }
+  std::map<std::string, int> ports;
+  for (const auto& [id, ls] : services_) ports[id] = ls.service.port();
+  auto sidecar = expandSidecar(
+      def, ports, SidecarPortRange{options_.sidecar_min_port, options_.sidecar_max_port});
+  if (!sidecar) co_return sidecar.status();
+  def.sidecar.reset();
+  for (const auto& cd : sidecar->checks) {
+    if (Status s = checkAllowed(cd.check, from_config); !s) co_return s;
+  }
+  Status s = co_await addOne(std::move(def), replace_existing_checks, from_config);
+  if (!s) co_return s;
+  co_return co_await addOne(std::move(*sidecar), replace_existing_checks, from_config);
+}
+
+asio::awaitable<Status> Agent::addOne(ServiceDef def, bool replace_existing_checks,
+                                      bool from_config) {
   for (const auto& cd : def.checks) {
     if (Status s = checkAllowed(cd.check, from_config); !s) co_return s;
   }
@@ -298,6 +319,13 @@ asio::awaitable<Status> Agent::removeService(const std::string& id) {
   services_.erase(id);
   for (auto it = checks_.begin(); it != checks_.end();) {
     it = it->second.check.service_id() == id ? checks_.erase(it) : std::next(it);
+  }
+  // Known by its ID and destination rather than a flag, so it survives a restart from the catalog.
+  auto sidecar = services_.find(sidecarId(id));
+  if (sidecar != services_.end() && sidecar->second.service.kind() == model::kConnectProxyKind &&
+      sidecar->second.service.proxy().destination_service_id() == id) {
+    const std::string sidecar_id = sidecar->first;  // the key dies with the erase
+    co_return co_await removeService(sidecar_id);
   }
   co_return Status::ok();
 }

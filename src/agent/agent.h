@@ -48,6 +48,9 @@ struct AgentOptions {
   int server_port = 8300;
   bool enable_script_checks = false;
   bool enable_local_script_checks = false;
+  // ports.sidecar_min_port..sidecar_max_port: where Connect.SidecarService ports come from.
+  int sidecar_min_port = 21000;
+  int sidecar_max_port = 21255;
   std::chrono::milliseconds reap_interval{1000};
   std::chrono::nanoseconds deregister_min{std::chrono::minutes(1)};
 };
@@ -82,9 +85,12 @@ class Agent {
   const std::map<std::string, LocalService>& services() const { return services_; }
   const std::map<std::string, LocalCheck>& checks() const { return checks_; }
 
-  // `script_allowed_local` is true for definitions from config files (enable_local_script_checks).
+  // `from_config` is true for definitions from config files (enable_local_script_checks). A
+  // Connect.SidecarService is expanded (agent/sidecar.h) and registered after its parent; nothing
+  // is registered when the expansion fails.
   boost::asio::awaitable<Status> addService(ServiceDef def, bool replace_existing_checks,
                                             bool from_config);
+  // Also removes the sidecar that the service's Connect.SidecarService registered.
   boost::asio::awaitable<Status> removeService(const std::string& id);
   boost::asio::awaitable<Status> addCheck(CheckDef def, bool from_config);
   boost::asio::awaitable<Status> removeCheck(const std::string& id);
@@ -97,6 +103,8 @@ class Agent {
 
  private:
   Status checkAllowed(const pb::Check& c, bool from_config) const;
+  boost::asio::awaitable<Status> addOne(ServiceDef def, bool replace_existing_checks,
+                                        bool from_config);
   void startCheck(LocalCheck& lc);
   void armTtl(const std::string& id);
   // Applies a new status/output locally and writes the check to the catalog when it changed.

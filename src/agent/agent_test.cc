@@ -123,5 +123,54 @@ TEST(Agent, AliasCheckMirrorsAliasedService) {
   EXPECT_NE(f.store.check("n1", "db-alias")->output().find("could not be found"), std::string::npos);
 }
 
+ServiceDef mustDecode(const char* body) {
+  auto d = decodeService(model::InJson::parse(body), "n1");
+  EXPECT_TRUE(d.isOk()) << d.status().message();
+  return std::move(*d);
+}
+
+constexpr const char* kWebWithSidecar =
+    R"({"Name":"web","Port":8080,"Connect":{"SidecarService":{}}})";
+
+TEST(AgentSidecar, RegistersParentThenSidecarAndReusesThePort) {
+  Fixture f(fastOptions());
+  ASSERT_TRUE(f.run(f.agent->addService(mustDecode(R"({"Name":"other","Port":21000})"), false,
+                                        false)).isOk());
+  ASSERT_TRUE(f.run(f.agent->addService(mustDecode(kWebWithSidecar), false, false)).isOk());
+  const pb::Service* sc = f.store.service("n1", "web-sidecar-proxy");
+  ASSERT_NE(sc, nullptr);
+  EXPECT_EQ(sc->port(), 21001);
+  EXPECT_EQ(sc->proxy().destination_service_id(), "web");
+  EXPECT_NE(f.store.check("n1", "service:web-sidecar-proxy:1"), nullptr);
+  EXPECT_FALSE(f.store.service("n1", "web")->connect_native());
+  // Free 21000; re-registering keeps 21001 (what reload relies on).
+  ASSERT_TRUE(f.run(f.agent->removeService("other")).isOk());
+  ASSERT_TRUE(f.run(f.agent->addService(mustDecode(kWebWithSidecar), false, false)).isOk());
+  EXPECT_EQ(f.store.service("n1", "web-sidecar-proxy")->port(), 21001);
+}
+
+TEST(AgentSidecar, DeregisteringTheParentRemovesTheSidecar) {
+  Fixture f(fastOptions());
+  ASSERT_TRUE(f.run(f.agent->addService(mustDecode(kWebWithSidecar), false, false)).isOk());
+  ASSERT_EQ(f.agent->services().count("web-sidecar-proxy"), 1u);
+  ASSERT_TRUE(f.run(f.agent->removeService("web")).isOk());
+  EXPECT_EQ(f.agent->services().count("web-sidecar-proxy"), 0u);
+  EXPECT_EQ(f.store.service("n1", "web-sidecar-proxy"), nullptr);
+  EXPECT_EQ(f.store.check("n1", "service:web-sidecar-proxy:1"), nullptr);
+}
+
+TEST(AgentSidecar, NothingIsRegisteredWhenNoPortIsLeft) {
+  AgentOptions o = fastOptions();
+  o.sidecar_min_port = 21000;
+  o.sidecar_max_port = 21000;
+  Fixture f(o);
+  ASSERT_TRUE(f.run(f.agent->addService(mustDecode(R"({"Name":"x","Port":21000})"), false,
+                                        false)).isOk());
+  Status s = f.run(f.agent->addService(mustDecode(kWebWithSidecar), false, false));
+  EXPECT_FALSE(s.isOk());
+  EXPECT_EQ(f.agent->services().count("web"), 0u);
+  EXPECT_EQ(f.store.service("n1", "web"), nullptr);
+}
+
 }  // namespace
 }  // namespace trellis::agent

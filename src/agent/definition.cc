@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "common/duration.h"
+#include "model/proxy.h"
 
 namespace trellis::agent {
 namespace {
@@ -175,7 +176,21 @@ Result<CheckDef> decodeCheck(const model::InJson& body, const std::string& node)
   return def;
 }
 
-Result<ServiceDef> decodeService(const model::InJson& body, const std::string& node) {
+namespace {
+
+// A nested Connect.SidecarService: its ID is the agent's to choose and its name defaults from the
+// parent; everything else is defaulted at registration (agent/sidecar.h).
+struct Nesting {
+  std::string id;
+  std::string default_name;
+};
+
+Status validationFailed(const std::string& why) {
+  return invalidArgument("Validation failed: " + why);
+}
+
+Result<ServiceDef> decodeServiceDef(const model::InJson& body, const std::string& node,
+                                    const Nesting* nested) {
   auto fr = Fields::of(body, "ServiceDefinition");
   if (!fr) return fr.status();
   Fields& f = *fr;
@@ -229,13 +244,36 @@ Result<ServiceDef> decodeService(const model::InJson& body, const std::string& n
   }
   if (const InJson* p = f.take("Proxy")) {
     if (!p->is_object()) return f.typeError("Proxy", *p, "ConnectProxyConfig");
-    svc.set_proxy_json(p->dump());
+    if (!(s = model::decodeProxy(*p, svc.mutable_proxy()))) return s;
+    for (auto& u : *svc.mutable_proxy()->mutable_upstreams()) {
+      if (u.destination_type().empty()) u.set_destination_type(model::kUpstreamService);
+    }
   }
+  const InJson* sidecar_body = nullptr;
   if (const InJson* c = f.take("Connect")) {
     if (!c->is_object()) return f.typeError("Connect", *c, "ServiceConnect");
-    svc.set_connect_json(c->dump());
+    auto cf = Fields::of(*c, "ServiceConnect");
+    if (!cf) return cf.status();
+    bool native = false;
+    if (!(s = cf->boolean("Native", &native))) return s;
+    if (cf->take("Proxy") != nullptr) {
+      return invalidArgument(
+          "Invalid Connect: managed proxies (Connect.Proxy) were removed in Consul 1.6; use "
+          "Connect.SidecarService");
+    }
+    sidecar_body = cf->take("SidecarService");
+    if (sidecar_body != nullptr && !sidecar_body->is_object()) {
+      return cf->typeError("SidecarService", *sidecar_body, "ServiceDefinition");
+    }
+    cf->take("PeerMeta");
+    if (!(s = cf->finish())) return s;
+    svc.set_connect_native(native);
   }
-  if (const InJson* l = f.take("Locality")) svc.set_locality_json(l->dump());
+  if (const InJson* l = f.take("Locality")) {
+    auto loc = model::decodeLocality(*l);
+    if (!loc) return loc.status();
+    svc.set_locality_json(*loc);
+  }
   f.take("Namespace");
   f.take("Partition");
   f.take("ContentHash");
@@ -251,6 +289,17 @@ Result<ServiceDef> decodeService(const model::InJson& body, const std::string& n
   }
   if (Status fin = f.finish(); !fin) return fin;
 
+  if (nested != nullptr) {
+    if (!id.empty()) {
+      return validationFailed(
+          "A SidecarService cannot specify an ID as this is managed by the agent");
+    }
+    if (sidecar_body != nullptr) {
+      return validationFailed("A SidecarService cannot have a nested SidecarService");
+    }
+    id = nested->id;
+    if (name.empty()) name = nested->default_name;
+  }
   if (name.empty()) return invalidArgument("Missing service name");
   if (id.empty()) id = name;
   if (address == "0.0.0.0" || address == "::" || address == "[::]") {
@@ -268,6 +317,18 @@ Result<ServiceDef> decodeService(const model::InJson& body, const std::string& n
   svc.set_socket_path(socket_path);
   svc.set_enable_tag_override(eto);
   def.token = token;
+  if (sidecar_body != nullptr) {
+    Nesting n{id + "-sidecar-proxy", name + "-sidecar-proxy"};
+    auto sd = decodeServiceDef(*sidecar_body, node, &n);
+    if (!sd) return sd.status();
+    def.sidecar = std::make_shared<ServiceDef>(std::move(*sd));
+  }
+  // A sidecar's Kind and Proxy are defaulted at registration: it is validated after expansion.
+  if (nested == nullptr) {
+    if (Status v = model::validateConnect(svc, def.sidecar != nullptr); !v) {
+      return validationFailed(v.message());
+    }
+  }
 
   for (size_t i = 0; i < check_bodies.size(); ++i) {
     auto cf = Fields::of(*check_bodies[i], "CheckType");
@@ -286,6 +347,12 @@ Result<ServiceDef> decodeService(const model::InJson& body, const std::string& n
     def.checks.push_back(std::move(cd));
   }
   return def;
+}
+
+}  // namespace
+
+Result<ServiceDef> decodeService(const model::InJson& body, const std::string& node) {
+  return decodeServiceDef(body, node, nullptr);
 }
 
 }  // namespace trellis::agent

@@ -3,6 +3,7 @@
 // PUT /v1/agent/check/register, and `services`/`checks` in agent config files. One decoder for all
 // three (PascalCase or snake_case keys), with Consul's defaults and validation messages.
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,9 +24,13 @@ struct ServiceDef {
   pb::Service service;
   std::vector<CheckDef> checks;
   std::string token;
+  // Connect.SidecarService as given: ID `<id>-sidecar-proxy` and name already set, check IDs
+  // derived from it; the other defaults need the agent's state (expandSidecar in sidecar.h).
+  std::shared_ptr<const ServiceDef> sidecar;
 };
 
-// Decodes a service definition. `node` owns it.
+// Decodes and validates a service definition. `node` owns it. Validation errors are Consul's
+// 400 reasons: "Missing service name", "Validation failed: <why>", "Invalid check: <why>", ...
 Result<ServiceDef> decodeService(const model::InJson& body, const std::string& node);
 // Decodes a check registration (/v1/agent/check/register or a config-file check).
 Result<CheckDef> decodeCheck(const model::InJson& body, const std::string& node);

@@ -231,18 +231,37 @@ asio::awaitable<Response> catalogServices(Context& ctx, Exchange& ex, std::strin
   });
 }
 
-asio::awaitable<Response> catalogService(Context& ctx, Exchange& ex, std::string name) {
+namespace {
+
+// /v1/catalog/service/:s and /v1/catalog/connect/:s differ only in which instances they list.
+asio::awaitable<Response> catalogInstances(
+    Context& ctx, Exchange& ex, const std::string& name,
+    std::vector<const pb::Service*> (*instances)(const Context&, const std::string&)) {
   auto opts = parseQueryOptions(ctx, ex.request);
   if (!opts) co_return errorResponse(opts.status());
   co_return co_await blockingJson(ctx, ex, *opts, catalogTopics(), [&](Json& out) {
     out = Json::array();
-    for (const pb::Service* svc : ctx.store.servicesByName(name)) {
+    for (const pb::Service* svc : instances(ctx, name)) {
       const pb::Node* n = ctx.store.node(svc->node());
       if (n == nullptr || !tagsMatch(ex.request, *svc) || !nodeMetaMatches(ex.request, *n)) continue;
       out.push_back(model::renderCatalogService(*n, *svc));
     }
     return ctx.store.maxIndex({state::kNodes, state::kServices});
   });
+}
+
+std::vector<const pb::Service*> servicesNamed(const Context& ctx, const std::string& name) {
+  return ctx.store.servicesByName(name);
+}
+
+}  // namespace
+
+asio::awaitable<Response> catalogService(Context& ctx, Exchange& ex, std::string name) {
+  co_return co_await catalogInstances(ctx, ex, name, servicesNamed);
+}
+
+asio::awaitable<Response> catalogConnect(Context& ctx, Exchange& ex, std::string name) {
+  co_return co_await catalogInstances(ctx, ex, name, connectInstances);
 }
 
 asio::awaitable<Response> catalogNode(Context& ctx, Exchange& ex, std::string name) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "model/proxy.h"
 #include "state/watch.h"
 
 namespace trellis::api {
@@ -22,6 +23,17 @@ bool tagsMatch(const http::Request& req, const pb::Service& svc) {
     if (std::find(svc.tags().begin(), svc.tags().end(), t) == svc.tags().end()) return false;
   }
   return true;
+}
+
+std::vector<const pb::Service*> connectInstances(const Context& ctx, const std::string& name) {
+  std::vector<const pb::Service*> out;
+  for (const auto& [key, svc] : ctx.store.services()) {
+    bool proxy = svc.kind() == model::kConnectProxyKind &&
+                 svc.proxy().destination_service_name() == name;
+    bool native = svc.connect_native() && svc.service() == name;
+    if (proxy || native) out.push_back(&svc);
+  }
+  return out;
 }
 
 Json renderServiceEntry(const Context& ctx, const pb::Node& node, const pb::Service& svc) {

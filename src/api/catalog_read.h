@@ -13,6 +13,9 @@ namespace trellis::api {
 bool nodeMetaMatches(const http::Request& req, const pb::Node& node);
 // ?tag=t (repeatable, all must be present).
 bool tagsMatch(const http::Request& req, const pb::Service& svc);
+// Instances that serve `name` over Connect: connect-proxy instances whose
+// Proxy.DestinationServiceName is `name`, and Connect-native instances of `name`.
+std::vector<const pb::Service*> connectInstances(const Context& ctx, const std::string& name);
 Json renderServiceEntry(const Context& ctx, const pb::Node& node, const pb::Service& svc);
 // Index that health/catalog reads report: the newest change to nodes, services or checks.
 uint64_t catalogIndex(const Context& ctx);

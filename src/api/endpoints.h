@@ -23,10 +23,12 @@ TRELLIS_HANDLER(catalogDatacenters);
 TRELLIS_HANDLER(catalogNodes);
 TRELLIS_HANDLER(catalogServices);
 TRELLIS_HANDLER(catalogService);
+TRELLIS_HANDLER(catalogConnect);
 TRELLIS_HANDLER(catalogNode);
 TRELLIS_HANDLER(catalogNodeServices);
 // health.cc
 TRELLIS_HANDLER(healthService);
+TRELLIS_HANDLER(healthConnect);
 TRELLIS_HANDLER(healthChecks);
 TRELLIS_HANDLER(healthNode);
 TRELLIS_HANDLER(healthState);

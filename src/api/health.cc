@@ -9,7 +9,16 @@ namespace trellis::api {
 
 namespace asio = boost::asio;
 
-asio::awaitable<Response> healthService(Context& ctx, Exchange& ex, std::string name) {
+namespace {
+
+std::vector<const pb::Service*> servicesNamed(const Context& ctx, const std::string& name) {
+  return ctx.store.servicesByName(name);
+}
+
+// /v1/health/service/:s and /v1/health/connect/:s differ only in which instances they list.
+asio::awaitable<Response> healthInstances(
+    Context& ctx, Exchange& ex, const std::string& name,
+    std::vector<const pb::Service*> (*instances)(const Context&, const std::string&)) {
   auto opts = parseQueryOptions(ctx, ex.request);
   if (!opts) co_return errorResponse(opts.status());
   auto passing = boolParam(ex.request, "passing");
@@ -17,7 +26,7 @@ asio::awaitable<Response> healthService(Context& ctx, Exchange& ex, std::string 
   bool only_passing = *passing;
   co_return co_await blockingJson(ctx, ex, *opts, catalogTopics(), [&](Json& out) {
     out = Json::array();
-    for (const pb::Service* svc : ctx.store.servicesByName(name)) {
+    for (const pb::Service* svc : instances(ctx, name)) {
       const pb::Node* n = ctx.store.node(svc->node());
       if (n == nullptr || !tagsMatch(ex.request, *svc) || !nodeMetaMatches(ex.request, *n)) continue;
       Json entry = renderServiceEntry(ctx, *n, *svc);
@@ -30,6 +39,16 @@ asio::awaitable<Response> healthService(Context& ctx, Exchange& ex, std::string 
     }
     return catalogIndex(ctx);
   });
+}
+
+}  // namespace
+
+asio::awaitable<Response> healthService(Context& ctx, Exchange& ex, std::string name) {
+  co_return co_await healthInstances(ctx, ex, name, servicesNamed);
+}
+
+asio::awaitable<Response> healthConnect(Context& ctx, Exchange& ex, std::string name) {
+  co_return co_await healthInstances(ctx, ex, name, connectInstances);
 }
 
 asio::awaitable<Response> healthChecks(Context& ctx, Exchange& ex, std::string name) {

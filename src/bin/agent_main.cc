@@ -77,7 +77,9 @@ asio::awaitable<Status> applyConfigDefinitions(agent::Agent& agent,
   std::vector<std::string> gone_services, gone_checks;
   for (const auto& [id, ls] : agent.services()) {
     bool kept = false;
-    for (const auto& d : services) kept = kept || d.service.id() == id;
+    for (const auto& d : services) {
+      kept = kept || d.service.id() == id || (d.sidecar && d.sidecar->service.id() == id);
+    }
     if (ls.from_config && !kept) gone_services.push_back(id);
   }
   for (const auto& [id, lc] : agent.checks()) {
@@ -162,6 +164,8 @@ int runAgent(const std::vector<std::string>& args) {
   aopts.server_port = cfg.ports.server;
   aopts.enable_script_checks = cfg.enable_script_checks;
   aopts.enable_local_script_checks = cfg.enable_local_script_checks;
+  aopts.sidecar_min_port = cfg.ports.sidecar_min_port;
+  aopts.sidecar_max_port = cfg.ports.sidecar_max_port;
   agent::Agent agent(io, store, writer, aopts, checkRunnerFactory(io));
 
   api::ApiConfig acfg;

@@ -41,10 +41,12 @@ std::vector<api::Route> httpRoutes() {
       {"/v1/catalog/nodes", false, kGet, catalogNodes},
       {"/v1/catalog/services", false, kGet, catalogServices},
       {"/v1/catalog/service/", true, kGet, catalogService},
+      {"/v1/catalog/connect/", true, kGet, catalogConnect},
       {"/v1/catalog/node/", true, kGet, catalogNode},
       {"/v1/catalog/node-services/", true, kGet, catalogNodeServices},
       // health
       {"/v1/health/service/", true, kGet, healthService},
+      {"/v1/health/connect/", true, kGet, healthConnect},
       {"/v1/health/checks/", true, kGet, healthChecks},
       {"/v1/health/node/", true, kGet, healthNode},
       {"/v1/health/state/", true, kGet, healthState},

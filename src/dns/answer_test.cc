@@ -66,7 +66,7 @@ class AnswerTest : public ::testing::Test {
   }
   void addService(const std::string& node, const std::string& id, const std::string& name, int port,
                   std::vector<std::string> tags = {}, const std::string& addr = "",
-                  const std::string& kind = "", const std::string& proxy = "") {
+                  const std::string& kind = "", const std::string& proxy_destination = "") {
     pb::Service s;
     s.set_node(node);
     s.set_id(id);
@@ -74,7 +74,7 @@ class AnswerTest : public ::testing::Test {
     s.set_port(port);
     s.set_address(addr);
     s.set_kind(kind);
-    s.set_proxy_json(proxy);
+    s.mutable_proxy()->set_destination_service_name(proxy_destination);
     s.mutable_weights()->set_passing(10);
     s.mutable_weights()->set_warning(1);
     for (auto& t : tags) s.add_tags(t);
@@ -243,9 +243,9 @@ TEST_F(AnswerTest, AddrLookup) {
 
 TEST_F(AnswerTest, ConnectReturnsProxies) {
   addService("n2", "web2-sidecar", "web-sidecar-proxy", 21000, {}, "", "connect-proxy",
-             R"({"DestinationServiceName":"web","LocalServicePort":81})");
+             "web");
   addService("n3", "api-sidecar", "api-sidecar-proxy", 21001, {}, "", "connect-proxy",
-             R"({"DestinationServiceName":"api"})");
+             "api");
   auto a = ask("web.connect.consul", type::kSrv);
   EXPECT_EQ(render(a.response.answers),
             (std::vector<std::string>{"web.connect.consul. 0 SRV 1 10 21000 n2.node.dc1.consul."}));

@@ -60,25 +60,12 @@ std::string join(const Name& labels, size_t from, size_t to) {
 
 bool startsWithUnderscore(const std::string& s) { return !s.empty() && s[0] == '_'; }
 
-// The destination a connect-proxy instance fronts, from its Proxy block (raw JSON).
-std::string proxyDestination(const pb::Service& svc) {
-  auto j = nlohmann::json::parse(svc.proxy_json(), nullptr, false);
-  if (!j.is_object()) return "";
-  for (const char* key : {"DestinationServiceName", "destination_service_name"}) {
-    auto it = j.find(key);
-    if (it != j.end() && it->is_string()) return it->get<std::string>();
-  }
-  return "";
+// The destination a connect-proxy instance fronts.
+const std::string& proxyDestination(const pb::Service& svc) {
+  return svc.proxy().destination_service_name();
 }
 
-bool isConnectNative(const pb::Service& svc) {
-  if (svc.connect_json().empty()) return false;
-  auto j = nlohmann::json::parse(svc.connect_json(), nullptr, false);
-  if (!j.is_object()) return false;
-  auto it = j.find("Native");
-  if (it == j.end()) it = j.find("native");
-  return it != j.end() && it->is_boolean() && it->get<bool>();
-}
+bool isConnectNative(const pb::Service& svc) { return svc.connect_native(); }
 
 }  // namespace
 

@@ -2,6 +2,7 @@
 
 #include "common/base64.h"
 #include "common/duration.h"
+#include "model/proxy.h"
 
 namespace trellis::model {
 namespace {
@@ -72,8 +73,17 @@ Json renderAgentService(const pb::Service& s, bool with_indexes, const std::stri
   if (s.tagged_addresses_size() > 0) j["TaggedAddresses"] = renderServiceTaggedAddresses(s);
   j["Weights"] = renderWeights(s);
   j["EnableTagOverride"] = s.enable_tag_override();
-  if (!s.proxy_json().empty()) j["Proxy"] = rawObject(s.proxy_json());
-  if (!s.connect_json().empty()) j["Connect"] = rawObject(s.connect_json());
+  // The agent endpoints answer with api.AgentService (Proxy only for proxies and gateways, Connect
+  // only when native); catalog rows with structs.NodeService, which always carries both.
+  if (with_indexes) {
+    j["Proxy"] = renderProxy(s.proxy(), ProxyView::kCatalog);
+    j["Connect"] = renderConnect(s.connect_native());
+  } else {
+    if (s.kind() == kConnectProxyKind || isGatewayKind(s.kind())) {
+      j["Proxy"] = renderProxy(s.proxy(), ProxyView::kAgent);
+    }
+    if (s.connect_native()) j["Connect"] = renderConnect(true);
+  }
   if (!s.locality_json().empty()) j["Locality"] = rawObject(s.locality_json());
   if (with_indexes) {
     j["CreateIndex"] = s.create_index();
@@ -102,8 +112,9 @@ Json renderCatalogService(const pb::Node& n, const pb::Service& s) {
   j["ServicePort"] = s.port();
   j["ServiceSocketPath"] = s.socket_path();
   j["ServiceEnableTagOverride"] = s.enable_tag_override();
-  j["ServiceProxy"] = rawObject(s.proxy_json());
-  j["ServiceConnect"] = rawObject(s.connect_json());
+  j["ServiceProxy"] = renderProxy(s.proxy(), ProxyView::kCatalog);
+  j["ServiceConnect"] = renderConnect(s.connect_native());
+  if (!s.locality_json().empty()) j["ServiceLocality"] = rawObject(s.locality_json());
   j["CreateIndex"] = s.create_index();
   j["ModifyIndex"] = s.modify_index();
   return j;

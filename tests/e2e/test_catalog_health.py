@@ -46,7 +46,9 @@ def test_register_and_read_back(agent):
     assert cs["ServiceID"] == "web1" and cs["ServicePort"] == 8080
     assert cs["Node"] == "ext1" and cs["Address"] == "10.1.2.3"
     assert cs["NodeMeta"] == {"rack": "r1"} and cs["ServiceMeta"] == {"env": "prod"}
-    assert cs["ServiceProxy"] == {} and cs["ServiceConnect"] == {}
+    # structs.ConnectProxyConfig: Mode, MeshGateway and Expose are never omitted.
+    assert cs["ServiceProxy"] == {"Mode": "", "MeshGateway": {}, "Expose": {}}
+    assert cs["ServiceConnect"] == {}
     assert get(agent, "/v1/catalog/service/web?tag=v1&tag=blue").json() != []
     assert get(agent, "/v1/catalog/service/web?tag=v2").json() == []
     assert get(agent, "/v1/catalog/service/web?node-meta=rack:r1").json() != []
