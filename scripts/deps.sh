@@ -35,7 +35,7 @@ fi
 
 # npm packages for the end-to-end tests (pinned by tests/e2e/node/package-lock.json).
 root=$(cd "$(dirname "$0")/.." && pwd)
-if [[ ! -d "$root/tests/e2e/node/node_modules/consul" ]]; then
+if [[ ! -d "$root/tests/e2e/node/node_modules/consul" || ! -d "$root/tests/e2e/node/node_modules/@grpc/grpc-js-xds" ]]; then
   echo "deps: installing npm packages for tests/e2e/node"
   npm ci --silent --no-audit --no-fund --prefix "$root/tests/e2e/node"
 fi

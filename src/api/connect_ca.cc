@@ -3,6 +3,7 @@
 #include <ctime>
 #include <random>
 
+#include "api/connect_access.h"
 #include "api/endpoints.h"
 #include "api/query.h"
 #include "api/respond.h"
@@ -62,6 +63,8 @@ steady_clock::time_point renewAt(const ca::IssuedLeaf& leaf) {
   return steady_clock::now() + from_now;
 }
 
+}  // namespace
+
 asio::awaitable<Result<const Context::Leaf*>> ensureLeaf(Context& ctx, const std::string& service) {
   auto it = ctx.leaves.find(service);
   bool fresh = it != ctx.leaves.end() && steady_clock::now() < it->second.renew_at &&
@@ -95,6 +98,8 @@ asio::awaitable<Result<const Context::Leaf*>> ensureLeaf(Context& ctx, const std
   if (slot.index < entry.index) slot = std::move(entry);  // a concurrent, newer issue wins
   co_return &slot;
 }
+
+namespace {
 
 Json renderLeaf(const Context::Leaf& e) {
   const ca::IssuedLeaf& l = e.leaf;

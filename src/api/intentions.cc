@@ -4,6 +4,7 @@
 #include <chrono>
 #include <ctime>
 
+#include "api/connect_access.h"
 #include "api/endpoints.h"
 #include "api/query.h"
 #include "api/respond.h"
@@ -29,6 +30,8 @@ model::ConfigEntry fromRow(const pb::ConfigEntry& row) {
                             row.modify_index()};
 }
 
+}  // namespace
+
 const IntentionSet& intentionSet(Context& ctx) {
   uint64_t idx = ctx.store.tableIndex(state::kConfigEntries);
   if (!ctx.intention_set || ctx.intention_set_index != idx) {
@@ -43,6 +46,8 @@ const IntentionSet& intentionSet(Context& ctx) {
   }
   return *ctx.intention_set;
 }
+
+namespace {
 
 intentions::DefaultPolicy defaultPolicy(const Context& ctx) {
   return intentions::DefaultPolicy{ctx.config.acl_default_policy != "deny", false};
