@@ -1,8 +1,10 @@
 #include "xds/generators/generators.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
@@ -370,6 +372,28 @@ TEST(LoadAssignmentCacheTest, NewSetIsNotConfusedWithFreedOne) {
   auto after = generateEndpoints(snap, &cache).at(kDbCluster);
   EXPECT_NE(before->body, after->body);
   EXPECT_EQ(after->body, generateEndpoints(snap).at(kDbCluster)->body);
+}
+
+TEST(LoadAssignmentCacheTest, ConcurrentCallersAgree) {
+  LoadAssignmentCache cache;
+  const auto snap = testing::wideSidecar(5, 10);
+  const auto want = generateEndpoints(snap);
+  std::vector<std::thread> threads;
+  std::atomic<int> mismatches{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 200; ++i) {
+        auto got = generateEndpoints(snap, &cache);
+        for (const auto& [name, res] : want) {
+          if (got.at(name)->body != res->body) ++mismatches;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(mismatches.load(), 0);
+  EXPECT_EQ(cache.size(), 5u);
+  EXPECT_EQ(cache.hits() + cache.misses(), 4u * 200 * 5);
 }
 
 TEST(LoadAssignmentCacheTest, PrunesExpiredSets) {
