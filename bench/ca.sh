@@ -72,7 +72,7 @@ echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work skew
 PORT=$(free_port)
 # The CSR rate limit (CSRMaxPerSecond, default 50/s) is lifted: this measures signing itself.
 echo '{"connect": {"ca_config": {"csr_max_per_second": 0}}}' >"$WORK/ca-unlimited.json"
-"$TRELLIS_BIN" agent -dev -http-port "$PORT" -dns-port -1 -log-level warn \
+"$TRELLIS_BIN" agent -dev -http-port "$PORT" -dns-port -1 -grpc-port -1 -log-level warn \
   -config-file "$WORK/ca-unlimited.json" >"$WORK/trellis.log" 2>&1 &
 AGENT=$!
 PIDS+=("$AGENT")

@@ -41,7 +41,7 @@ TRELLIS_DNS=$(free_port)
 DNSMASQ_PORT=$(free_port)
 
 "$TRELLIS_BIN" agent -dev -node bench -client 127.0.0.1 -bind 127.0.0.1 -http-port "$HTTP_PORT" \
-  -dns-port "$TRELLIS_DNS" -log-level warn >"$WORK/trellis.log" 2>&1 &
+  -dns-port "$TRELLIS_DNS" -grpc-port -1 -log-level warn >"$WORK/trellis.log" 2>&1 &
 PIDS+=($!)
 TRELLIS_PID=$!
 for _ in $(seq 100); do

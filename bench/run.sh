@@ -154,12 +154,12 @@ echo "# ${CONNS} connections, ${DURATION}s runs after ${WARMUP}s warm-up," \
 
 # Dev agent: idle RSS first, on a fresh process, then its runs.
 port=$(freePort)
-startProcess trellis-dev "$TRELLIS_BIN" agent -dev -http-port "$port" -dns-port -1 -log-level warn
+startProcess trellis-dev "$TRELLIS_BIN" agent -dev -http-port "$port" -dns-port -1 -grpc-port -1 -log-level warn
 dev_pid=$PID
 waitTrellis trellis-dev "$dev_pid" "$port"
 sleep 2
 idle=$(rssKib "$dev_pid")
-echo "[trellis-dev idle-rss] \$ $TRELLIS_BIN agent -dev -http-port $port -dns-port -1" \
+echo "[trellis-dev idle-rss] \$ $TRELLIS_BIN agent -dev -http-port $port -dns-port -1 -grpc-port -1" \
   "-log-level warn; sleep 2; VmRSS"
 echo "  {\"rss_kib\":$idle}"
 printf 'trellis-dev\tidle-rss\t{"rss_kib":%s}\tVmRSS of a fresh dev agent 2 s after ready\n' \

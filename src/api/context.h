@@ -22,6 +22,10 @@
 #include "server/writer.h"
 #include "state/store.h"
 
+namespace trellis::xds {
+struct XdsMetrics;
+}
+
 namespace trellis::api {
 
 using model::Json;
@@ -93,6 +97,8 @@ struct Context {
   };
   std::map<std::string, Leaf> leaves;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  // The ADS server's counters when the gRPC port is on (rendered by /v1/agent/metrics).
+  const xds::XdsMetrics* xds_metrics = nullptr;
 };
 
 }  // namespace trellis::api

@@ -20,6 +20,7 @@
 #include "api/router.h"
 #include "bin/checks_factory.h"
 #include "bin/http_routes.h"
+#include "bin/xds_plane.h"
 #include "common/duration.h"
 #include "common/log.h"
 #include "common/uuid.h"
@@ -222,6 +223,18 @@ int runAgent(const std::vector<std::string>& args) {
     }
   }
 
+  // xDS for sidecars and proxyless gRPC clients (ports.grpc; 8502 in -dev, off otherwise).
+  std::unique_ptr<XdsPlane> xds_plane;
+  if (cfg.ports.grpc > 0) {
+    auto plane = XdsPlane::start(ctx, ca_manager, cfg);
+    if (!plane) {
+      std::cerr << "==> xds: " << plane.status().message() << "\n";
+      return 1;
+    }
+    xds_plane = std::move(*plane);
+    ctx.xds_metrics = &xds_plane->metrics();
+  }
+
   shutdown = [&] {
     if (stopping) return;
     stopping = true;
@@ -307,10 +320,11 @@ int runAgent(const std::vector<std::string>& args) {
             << "            Server: " << (acfg.server ? "true" : "false")
             << " (Bootstrap: " << (cfg.bootstrap || cfg.dev ? "true" : "false") << ")\n"
             << "       Client Addr: [" << http_addr << "] (HTTP: " << cfg.ports.http
-            << ", DNS: " << cfg.ports.dns << ")\n"
+            << ", DNS: " << cfg.ports.dns << ", gRPC: " << cfg.ports.grpc << ")\n"
             << "\n==> Log data will now stream in as it occurs:\n"
             << std::flush;
   io.run();
+  if (xds_plane) xds_plane->stop();
   log->close();
   TLOG_INFO("agent: shutdown complete");
   return 0;

@@ -187,6 +187,7 @@ void Manager::pass() {
     }
     if (!snap) continue;  // incomplete: wait for roots or the leaf
     if (w.last && sameSnapshot(*w.last, *snap)) continue;
+    if (snap->shape == 0) snap->shape = ++shapes_;  // full rebuild (endpoint-only copies keep it)
     w.last = snap;
     ++published_;
     w.cb(w.last);

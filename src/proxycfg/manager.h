@@ -131,6 +131,7 @@ class Manager {
   std::map<std::string, std::shared_ptr<const LeafCert>> leaves_;
   std::set<std::string> leaf_in_flight_;
 
+  uint64_t shapes_ = 0;
   uint64_t passes_ = 0;
   uint64_t published_ = 0;
 };

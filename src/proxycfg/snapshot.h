@@ -105,6 +105,9 @@ struct ConfigSnapshot {
   bool use_sds = false;
 
   uint64_t index = 0;  // highest input index, for logs and version strings
+  // Changes whenever anything other than upstream endpoints changes: a consumer holding the
+  // resources of a snapshot with the same `shape` only needs to regenerate endpoints.
+  uint64_t shape = 0;
 };
 
 }  // namespace trellis::proxycfg

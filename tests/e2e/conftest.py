@@ -47,6 +47,12 @@ class Agent:
         for f in config_files:
             args += ["-config-file", f]
         args += list(extra_args)
+        # -dev serves xDS on 8502 like Consul; tests run in parallel, so each gets its own port.
+        if "-grpc-port" not in args:
+            self.grpc_port = free_port()
+            args += ["-grpc-port", str(self.grpc_port)]
+        else:
+            self.grpc_port = int(args[args.index("-grpc-port") + 1])
         self.log = tempfile.NamedTemporaryFile(prefix="trellis-agent-", suffix=".log", delete=False)
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT,
                                      env=dict(os.environ, **(env or {})), preexec_fn=preexec_fn)
