@@ -92,40 +92,83 @@ int main(int argc, char** argv) {
 
   const std::vector<std::pair<std::string, Seed>> seeds = {
       {"delta_wildcard_ack", Seed(false).request(first).set(0).drain(kAckAll).drain(kAckAll)},
-      {"delta_named_eds", Seed(false).request(delta(kEndpointType, {"a", "zz"})).set(0).drain(kAckAll)},
-      {"delta_lds_held", Seed(false).request(delta(kClusterType)).request(delta(kListenerType))
-                             .set(0).drain(0).ackLast(true).drain(kAckAll)},
-      {"delta_update_remove", Seed(false).request(delta(kClusterType)).set(0).drain(kAckAll)
-                                  .set(1).drain(kAckAll)},
-      {"delta_nack", Seed(false).request(delta(kClusterType)).set(0).drain(kNackFirst).set(1)
-                         .drain(kAckAll)},
-      {"delta_nack_by_nonce", Seed(false).request(delta(kClusterType)).set(0).drain(0)
-                                  .request(nack).set(0).drain(kAckAll)},
+      {"delta_named_eds",
+       Seed(false).request(delta(kEndpointType, {"a", "zz"})).set(0).drain(kAckAll)},
+      {"delta_lds_held", Seed(false)
+                             .request(delta(kClusterType))
+                             .request(delta(kListenerType))
+                             .set(0)
+                             .drain(0)
+                             .ackLast(true)
+                             .drain(kAckAll)},
+      {"delta_update_remove",
+       Seed(false).request(delta(kClusterType)).set(0).drain(kAckAll).set(1).drain(kAckAll)},
+      {"delta_nack",
+       Seed(false).request(delta(kClusterType)).set(0).drain(kNackFirst).set(1).drain(kAckAll)},
+      {"delta_nack_by_nonce", Seed(false)
+                                  .request(delta(kClusterType))
+                                  .set(0)
+                                  .drain(0)
+                                  .request(nack)
+                                  .set(0)
+                                  .drain(kAckAll)},
       {"delta_reconnect", Seed(false).request(reconnect).set(0).drain(kAckAll)},
-      {"delta_unsubscribe", Seed(false).request(delta(kEndpointType, {"a", "b"})).set(0)
-                                .drain(kAckAll).request(delta(kEndpointType, {}, {"a"})).set(1)
+      {"delta_unsubscribe", Seed(false)
+                                .request(delta(kEndpointType, {"a", "b"}))
+                                .set(0)
+                                .drain(kAckAll)
+                                .request(delta(kEndpointType, {}, {"a"}))
+                                .set(1)
                                 .drain(kAckAll)},
-      {"delta_star", Seed(false).request(delta(kRouteType, {"*"})).set(0).drain(kAckAll)
-                         .request(delta(kRouteType, {}, {"*"})).drain(kAckAll)},
-      {"delta_incomplete", Seed(false).request(delta(kClusterType)).set(2).drain(kAckAll).set(0)
-                               .drain(kAckAll)},
-      {"delta_unknown_type", Seed(false).request(delta("type.googleapis.com/foo")).set(0)
-                                 .drain(kAckAll)},
-      {"delta_all_types", Seed(false).request(delta(kSecretType, {"s"})).request(delta(kClusterType))
-                              .request(delta(kEndpointType, {"a"})).request(delta(kListenerType))
-                              .request(delta(kRouteType, {"r"})).set(0).drain(kAckAll)
-                              .drain(kAckAll).set(3).drain(kAckAll)},
+      {"delta_star", Seed(false)
+                         .request(delta(kRouteType, {"*"}))
+                         .set(0)
+                         .drain(kAckAll)
+                         .request(delta(kRouteType, {}, {"*"}))
+                         .drain(kAckAll)},
+      {"delta_incomplete",
+       Seed(false).request(delta(kClusterType)).set(2).drain(kAckAll).set(0).drain(kAckAll)},
+      {"delta_unknown_type",
+       Seed(false).request(delta("type.googleapis.com/foo")).set(0).drain(kAckAll)},
+      {"delta_all_types", Seed(false)
+                              .request(delta(kSecretType, {"s"}))
+                              .request(delta(kClusterType))
+                              .request(delta(kEndpointType, {"a"}))
+                              .request(delta(kListenerType))
+                              .request(delta(kRouteType, {"r"}))
+                              .set(0)
+                              .drain(kAckAll)
+                              .drain(kAckAll)
+                              .set(3)
+                              .drain(kAckAll)},
       {"delta_junk", Seed(false).raw("\x0a\xff\xff\xff\x0f").set(0).drain(kAckAll)},
-      {"sotw_wildcard_ack", Seed(true).request(sotw(kClusterType)).set(0).drain(kAckAll).set(1)
-                                .drain(kAckAll)},
-      {"sotw_named_eds", Seed(true).request(sotw(kEndpointType, {"a", "b"})).set(0).drain(kAckAll)
-                             .request(sotw(kEndpointType, {"c"})).set(1).drain(kAckAll)},
-      {"sotw_lds_by_name", Seed(true).request(sotw(kListenerType, {"l"})).request(sotw(kClusterType))
-                               .set(0).drain(0).ackLast(true).drain(kAckAll)},
-      {"sotw_nack", Seed(true).request(sotw(kClusterType)).set(0).drain(0).request(sotw_nack)
-                        .set(1).drain(kNackFirst).set(1).drain(kAckAll)},
-      {"sotw_stale_nonce", Seed(true).request(sotw(kEndpointType, {"a"}, "999")).set(0)
+      {"sotw_wildcard_ack",
+       Seed(true).request(sotw(kClusterType)).set(0).drain(kAckAll).set(1).drain(kAckAll)},
+      {"sotw_named_eds", Seed(true)
+                             .request(sotw(kEndpointType, {"a", "b"}))
+                             .set(0)
+                             .drain(kAckAll)
+                             .request(sotw(kEndpointType, {"c"}))
+                             .set(1)
+                             .drain(kAckAll)},
+      {"sotw_lds_by_name", Seed(true)
+                               .request(sotw(kListenerType, {"l"}))
+                               .request(sotw(kClusterType))
+                               .set(0)
+                               .drain(0)
+                               .ackLast(true)
                                .drain(kAckAll)},
+      {"sotw_nack", Seed(true)
+                        .request(sotw(kClusterType))
+                        .set(0)
+                        .drain(0)
+                        .request(sotw_nack)
+                        .set(1)
+                        .drain(kNackFirst)
+                        .set(1)
+                        .drain(kAckAll)},
+      {"sotw_stale_nonce",
+       Seed(true).request(sotw(kEndpointType, {"a"}, "999")).set(0).drain(kAckAll)},
       {"sotw_junk", Seed(true).raw(std::string("\x22\x05hello\x2a", 8)).set(0).drain(kAckAll)},
   };
   for (const auto& [name, seed] : seeds) {

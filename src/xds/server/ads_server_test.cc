@@ -133,9 +133,9 @@ class AdsServerTest : public ::testing::Test {
 };
 
 TEST_F(AdsServerTest, DeltaStreamReceivesAcksUpdatesAndRemovals) {
-  source_.push(makeSet(1, {{kC, {{"a", "ca"}, {"b", "cb"}}},
-                           {kE, {{"a", "ea"}, {"b", "eb"}}},
-                           {kL, {{"l", "l1"}}}}));
+  source_.push(makeSet(
+      1,
+      {{kC, {{"a", "ca"}, {"b", "cb"}}}, {kE, {{"a", "ea"}, {"b", "eb"}}}, {kL, {{"l", "l1"}}}}));
   AdsTestClient client(target_);
   auto stream = client.openDelta(proxyOptions("web-sidecar"));
   ASSERT_TRUE(stream->waitFor(
@@ -266,7 +266,8 @@ TEST_F(AdsServerTest, ServerStopWithOpenStreams) {
   source_.push(makeSet(1, {{kC, {{"a", "ca"}}}}));
   AdsTestClient client(target_);
   std::vector<std::unique_ptr<testing::SotwClientStream>> streams;
-  for (int i = 0; i < 20; ++i) streams.push_back(client.openSotw(proxyOptions("s" + std::to_string(i))));
+  for (int i = 0; i < 20; ++i)
+    streams.push_back(client.openSotw(proxyOptions("s" + std::to_string(i))));
   for (auto& s : streams) ASSERT_TRUE(s->waitForCount(1, 10s));
   server_->stop();
   for (auto& s : streams) {
@@ -292,7 +293,11 @@ TEST_F(AdsServerTest, FiveHundredStreamsAllReceiveAnUpdate) {
   const std::string v1 = makeResource("a", "v1")->version;
   const std::string v2 = makeResource("a", "v2")->version;
   for (auto& s : streams) {
-    ASSERT_TRUE(s->waitFor([&](const View& v, size_t) { return v.count(kC) && v.at(kC).count("a") && v.at(kC).at("a") == v1; }, 30s));
+    ASSERT_TRUE(s->waitFor(
+        [&](const View& v, size_t) {
+          return v.count(kC) && v.at(kC).count("a") && v.at(kC).at("a") == v1;
+        },
+        30s));
   }
   EXPECT_EQ(metrics_.streams_active.load(), kStreams);
   auto start = std::chrono::steady_clock::now();

@@ -144,8 +144,8 @@ std::optional<grpc::Status> ClientStream<Request, Response>::waitDone(
 template class ClientStream<DeltaRequest, DeltaResponse>;
 template class ClientStream<SotwRequest, SotwResponse>;
 
-DeltaClientStream::DeltaClientStream(AggregatedDiscoveryService::Stub& stub,
-                                     ClientOptions options, Callback callback)
+DeltaClientStream::DeltaClientStream(AggregatedDiscoveryService::Stub& stub, ClientOptions options,
+                                     Callback callback)
     : ClientStream(std::move(options), std::move(callback)) {
   start([&stub](grpc::ClientContext* context, auto* reactor) {
     stub.async()->DeltaAggregatedResources(context, reactor);

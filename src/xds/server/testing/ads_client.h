@@ -85,7 +85,7 @@ class ClientStream : public grpc::ClientBidiReactor<Request, Response> {
   template <class Open>
   void start(Open&& open) {
     open(&context_, this);  // binds the reactor to the call; holds need that
-    this->AddHold();  // released when reads end, so user-thread writes never race OnDone
+    this->AddHold();        // released when reads end, so user-thread writes never race OnDone
     this->StartRead(&incoming_);
     this->StartCall();
   }
@@ -139,7 +139,7 @@ class SotwClientStream final : public ClientStream<SotwRequest, SotwResponse> {
                                     const std::optional<std::string>& nack) override;
   SotwRequest makeRequest(const std::string& type_url) const;  // under mu_
 
-  std::map<std::string, std::vector<std::string>> names_;          // guarded by mu_
+  std::map<std::string, std::vector<std::string>> names_;             // guarded by mu_
   std::map<std::string, std::pair<std::string, std::string>> acked_;  // type -> version, nonce
 };
 
