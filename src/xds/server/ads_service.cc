@@ -142,7 +142,8 @@ class AdsReactor final
       stream_.setLabel(node.id);
     }
     std::shared_ptr<Link> link = link_;
-    auto sub = source_.subscribe(node, [link](ResourceSetPtr set) { link->deliver(std::move(set)); });
+    auto sub =
+        source_.subscribe(node, [link](ResourceSetPtr set) { link->deliver(std::move(set)); });
     if (!sub) {
       TLOG_WARN("xds: refusing stream of {}: {}", node.id, sub.status().message());
       refuse(grpc::Status(grpcCode(sub.status().code()), sub.status().message()));
@@ -189,7 +190,7 @@ class AdsReactor final
 
   SnapshotSource& source_;
   XdsMetrics& metrics_;
-  typename Stream::Request request_;  // touched only by the read path
+  typename Stream::Request request_;            // touched only by the read path
   std::unique_ptr<Subscription> subscription_;  // created and used by the read path only
 
   std::mutex mu_;
@@ -214,7 +215,8 @@ NodeInfo nodeInfoFrom(const envoy::config::core::v3::Node& node) {
   info.user_agent_name = node.user_agent_name();
   if (node.has_user_agent_build_version()) {
     const auto& v = node.user_agent_build_version().version();
-    info.user_agent_version = fmt::format("{}.{}.{}", v.major_number(), v.minor_number(), v.patch());
+    info.user_agent_version =
+        fmt::format("{}.{}.{}", v.major_number(), v.minor_number(), v.patch());
   } else {
     info.user_agent_version = node.user_agent_version();
   }

@@ -62,7 +62,7 @@ class DeltaStream {
     bool responded = false;
     std::set<std::string> names;
     std::map<std::string, std::string> sent;  // name -> version the client has (or rejected)
-    std::set<std::string> absent_reported;  // explicit names already reported as missing
+    std::set<std::string> absent_reported;    // explicit names already reported as missing
     std::string awaiting_nonce;
   };
 

@@ -292,8 +292,8 @@ TEST_F(DeltaStreamTest, ClientThatNeverAcksGetsNoBacklog) {
   stream_.onRequest(subscribe(kC));
   stream_.onRequest(subscribe(kL));
   for (int i = 1; i <= 1000; ++i) {
-    stream_.onResourceSet(makeSet(i, {{kC, {{"a", std::to_string(i)}, {"b", "b"}}},
-                                      {kL, {{"l", std::to_string(i)}}}}));
+    stream_.onResourceSet(makeSet(
+        i, {{kC, {{"a", std::to_string(i)}, {"b", "b"}}}, {kL, {{"l", std::to_string(i)}}}}));
   }
   // Only the newest set is pending: one clusters response, then listeners wait for the ACK.
   auto r = stream_.nextResponse();

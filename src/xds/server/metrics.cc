@@ -58,14 +58,16 @@ std::string renderPrometheus(const XdsMetrics& m) {
        load(m.resources_removed));
   line("acks_total", "counter", "Responses acknowledged by clients.", load(m.acks));
   line("nacks_total", "counter", "Responses rejected by clients.", load(m.nacks));
-  line("unknown_type_requests_total", "counter", "Requests for type URLs the server does not serve.",
-       load(m.unknown_types));
+  line("unknown_type_requests_total", "counter",
+       "Requests for type URLs the server does not serve.", load(m.unknown_types));
   const auto& p = m.push_latency;
-  out += "# HELP trellis_xds_push_latency_seconds Time from a resource update to its write "
-         "completing.\n# TYPE trellis_xds_push_latency_seconds summary\n";
+  out +=
+      "# HELP trellis_xds_push_latency_seconds Time from a resource update to its write "
+      "completing.\n# TYPE trellis_xds_push_latency_seconds summary\n";
   for (double q : {0.5, 0.9, 0.99}) {
-    fmt::format_to(std::back_inserter(out), "trellis_xds_push_latency_seconds{{quantile=\"{}\"}} {}\n",
-                   q, p.quantileSeconds(q));
+    fmt::format_to(std::back_inserter(out),
+                   "trellis_xds_push_latency_seconds{{quantile=\"{}\"}} {}\n", q,
+                   p.quantileSeconds(q));
   }
   fmt::format_to(std::back_inserter(out), "trellis_xds_push_latency_seconds_sum {}\n",
                  p.sumSeconds());

@@ -55,8 +55,8 @@ std::vector<Interest> SotwStream::onRequest(const Request& request) {
     t.awaiting = false;
     if (request.has_error_detail()) {
       metrics_.nacks.fetch_add(1, std::memory_order_relaxed);
-      TLOG_WARN("xds: {}: client rejected {} version {} (nonce {}), keeps {}: code {}: {}",
-                label_, request.type_url(), t.sent_version, request.response_nonce(),
+      TLOG_WARN("xds: {}: client rejected {} version {} (nonce {}), keeps {}: code {}: {}", label_,
+                request.type_url(), t.sent_version, request.response_nonce(),
                 request.version_info().substr(0, 100), request.error_detail().code(),
                 request.error_detail().message().substr(0, 1000));
     } else {
@@ -64,8 +64,7 @@ std::vector<Interest> SotwStream::onRequest(const Request& request) {
     }
   }
 
-  std::vector<std::string> names(request.resource_names().begin(),
-                                 request.resource_names().end());
+  std::vector<std::string> names(request.resource_names().begin(), request.resource_names().end());
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
   bool star = false;

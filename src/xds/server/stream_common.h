@@ -15,9 +15,8 @@ namespace trellis::xds {
 // Push order. Secrets and clusters first so that listeners never reference what the proxy lacks;
 // endpoints right after clusters because clusters cannot finish warming without them; routes last
 // since listeners name them.
-inline constexpr std::array<std::string_view, 5> kPushOrder = {kSecretType, kClusterType,
-                                                               kEndpointType, kListenerType,
-                                                               kRouteType};
+inline constexpr std::array<std::string_view, 5> kPushOrder = {
+    kSecretType, kClusterType, kEndpointType, kListenerType, kRouteType};
 
 // Index into kPushOrder, or nullopt for a type the server does not serve.
 std::optional<size_t> typeIndex(std::string_view type_url);
