@@ -62,7 +62,6 @@ Result<std::unique_ptr<XdsPlane>> XdsPlane::start(api::Context& ctx, server::CaM
   auto server = xds::AdsServer::start(*plane->source_, plane->metrics_, opts);
   if (!server) return server.status();
   plane->server_ = std::move(*server);
-  TLOG_INFO("xds: ADS server listening on {}:{}", host, plane->server_->port());
   return plane;
 }
 
