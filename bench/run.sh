@@ -9,6 +9,7 @@
 #      BENCH_OUT (a path to keep the raw results: server, test, JSON, command per line),
 #      CA_BENCH (1: then run bench/ca.sh, the Connect CA and intentions benchmarks; 0 skips).
 #      DNS_BENCH (1: then run bench/dns.sh, DNS vs dnsmasq; 0 skips).
+#      XDS_BENCH (1: then run bench/xds.sh, xDS convergence at 1,000 and 10,000 streams; 0 skips).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -211,4 +212,10 @@ fi
 if [[ ${DNS_BENCH:-1} == 1 ]]; then
   echo
   TRELLIS_BIN=$TRELLIS_BIN "$ROOT/bench/dns.sh"
+fi
+
+# xDS convergence (N delta ADS streams, one health flip; N = 1,000 and 10,000): own agents.
+if [[ ${XDS_BENCH:-1} == 1 ]]; then
+  echo
+  TRELLIS_BIN=$TRELLIS_BIN "$ROOT/bench/xds.sh"
 fi

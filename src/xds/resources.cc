@@ -31,4 +31,33 @@ ResourcePtr makeResource(std::string name, std::string body) {
   return r;
 }
 
+ResourcePtr ResourceInterner::intern(const std::string& type_url, ResourcePtr r) {
+  std::string key;
+  key.reserve(type_url.size() + r->name.size() + r->version.size() + 2);
+  key.append(type_url).push_back('\0');
+  key.append(r->name).push_back('\0');
+  key.append(r->version);
+  std::lock_guard lock(mu_);
+  auto& slot = map_[key];
+  if (auto held = slot.lock(); held && held->body == r->body) return held;
+  slot = r;
+  // Drop entries nobody holds any more, in amortised O(1).
+  if (++inserts_since_prune_ > map_.size() / 2 + 1024) {
+    inserts_since_prune_ = 0;
+    std::erase_if(map_, [](const auto& kv) { return kv.second.expired(); });
+  }
+  return r;
+}
+
+void ResourceInterner::internAll(ResourceSet& set) {
+  for (auto& [type, resources] : set.by_type) {
+    for (auto& [name, r] : resources) r = intern(type, r);
+  }
+}
+
+size_t ResourceInterner::size() const {
+  std::lock_guard lock(mu_);
+  return map_.size();
+}
+
 }  // namespace trellis::xds

@@ -7,7 +7,9 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <mutex>
 #include <string_view>
+#include <unordered_map>
 
 namespace trellis::xds {
 
@@ -39,5 +41,22 @@ struct ResourceSet {
   bool complete = false;  // false until roots, leaf, intentions and endpoints are known
 };
 using ResourceSetPtr = std::shared_ptr<const ResourceSet>;
+
+// Shares equal resources between clients: many proxies of one service get byte-identical clusters
+// (same upstreams, same leaf), so one copy serves them all. Entries are weak: a resource lives
+// as long as some client's set holds it. Thread-safe.
+class ResourceInterner {
+ public:
+  // An equal resource already held by someone, or `r` itself (then remembered).
+  ResourcePtr intern(const std::string& type_url, ResourcePtr r);
+  // Interns every resource of `set` in place.
+  void internAll(ResourceSet& set);
+  size_t size() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, std::weak_ptr<const Resource>> map_;
+  size_t inserts_since_prune_ = 0;
+};
 
 }  // namespace trellis::xds

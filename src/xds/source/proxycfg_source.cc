@@ -116,11 +116,16 @@ void ProxycfgSource::generateFor(const std::shared_ptr<Link>& link) {
     if (prev && link->prev_set && link->prev_set->complete && prev->shape == snap->shape &&
         prev->kind == snap->kind) {
       auto next = std::make_shared<ResourceSet>(*link->prev_set);
-      next->by_type[std::string(kEndpointType)] = generateEndpoints(*snap, &cache_);
+      auto& eds = next->by_type[std::string(kEndpointType)];
+      eds = generateEndpoints(*snap, &cache_);
+      for (auto& [name, r] : eds) r = interner_.intern(std::string(kEndpointType), r);
       next->index = snap->index;
       set = std::move(next);
     } else {
-      set = generate(*snap, &cache_);
+      auto fresh = generate(*snap, &cache_);
+      auto copy = std::make_shared<ResourceSet>(*fresh);
+      interner_.internAll(*copy);
+      set = std::move(copy);
     }
     link->prev_snapshot = snap;
     link->prev_set = set;

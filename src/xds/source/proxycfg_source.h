@@ -45,6 +45,7 @@ class ProxycfgSource final : public SnapshotSource {
   proxycfg::Manager& manager_;
   boost::asio::thread_pool pool_;
   LoadAssignmentCache cache_;
+  ResourceInterner interner_;
 };
 
 }  // namespace trellis::xds
