@@ -22,10 +22,6 @@
 #include "server/writer.h"
 #include "state/store.h"
 
-namespace trellis::xds {
-struct XdsMetrics;
-}
-
 namespace trellis::api {
 
 using model::Json;
@@ -97,8 +93,13 @@ struct Context {
   };
   std::map<std::string, Leaf> leaves;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-  // The ADS server's counters when the gRPC port is on (rendered by /v1/agent/metrics).
-  const xds::XdsMetrics* xds_metrics = nullptr;
+  // Metrics owned by other parts (the xDS plane), sampled by /v1/agent/metrics.
+  struct MetricSample {
+    std::string name;  // Consul style, dotted: trellis.xds.streams_active
+    double value = 0;
+    bool counter = false;  // gauges otherwise
+  };
+  std::function<std::vector<MetricSample>()> extra_metrics;
 };
 
 }  // namespace trellis::api

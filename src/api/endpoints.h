@@ -34,6 +34,7 @@ TRELLIS_HANDLER(healthNode);
 TRELLIS_HANDLER(healthState);
 // agent_endpoints.cc
 TRELLIS_HANDLER(agentSelf);
+TRELLIS_HANDLER(agentMetrics);
 TRELLIS_HANDLER(agentMembers);
 TRELLIS_HANDLER(agentServices);
 TRELLIS_HANDLER(agentService);

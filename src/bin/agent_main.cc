@@ -232,7 +232,7 @@ int runAgent(const std::vector<std::string>& args) {
       return 1;
     }
     xds_plane = std::move(*plane);
-    ctx.xds_metrics = &xds_plane->metrics();
+    ctx.extra_metrics = [plane = xds_plane.get()] { return plane->samples(); };
   }
 
   shutdown = [&] {

@@ -15,6 +15,7 @@ std::vector<api::Route> httpRoutes() {
   return {
       // agent
       {"/v1/agent/self", false, kGet, agentSelf},
+      {"/v1/agent/metrics", false, kGet, agentMetrics},
       {"/v1/agent/members", false, kGet, agentMembers},
       {"/v1/agent/version", false, kGet, agentVersion},
       {"/v1/agent/services", false, kGet, agentServices},

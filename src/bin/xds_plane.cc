@@ -65,6 +65,28 @@ Result<std::unique_ptr<XdsPlane>> XdsPlane::start(api::Context& ctx, server::CaM
   return plane;
 }
 
+std::vector<api::Context::MetricSample> XdsPlane::samples() const {
+  const xds::XdsMetrics& m = metrics_;
+  auto r = [](const auto& a) { return double(a.load(std::memory_order_relaxed)); };
+  return {
+      {"trellis.xds.streams_active", r(m.streams_active), false},
+      {"trellis.xds.streams_total", r(m.streams_total), true},
+      {"trellis.xds.streams_refused", r(m.streams_refused), true},
+      {"trellis.xds.responses_pushed", r(m.responses_pushed), true},
+      {"trellis.xds.resources_sent", r(m.resources_sent), true},
+      {"trellis.xds.resources_removed", r(m.resources_removed), true},
+      {"trellis.xds.acks", r(m.acks), true},
+      {"trellis.xds.nacks", r(m.nacks), true},
+      {"trellis.xds.unknown_types", r(m.unknown_types), true},
+      {"trellis.xds.push_latency_p50_seconds", m.push_latency.quantileSeconds(0.5), false},
+      {"trellis.xds.push_latency_p99_seconds", m.push_latency.quantileSeconds(0.99), false},
+      {"trellis.xds.push_latency_count", double(m.push_latency.count()), true},
+      {"trellis.proxycfg.watches", double(manager_->watchCount()), false},
+      {"trellis.proxycfg.passes", double(manager_->passes()), true},
+      {"trellis.proxycfg.snapshots_published", double(manager_->published()), true},
+  };
+}
+
 XdsPlane::~XdsPlane() { stop(); }
 
 void XdsPlane::stop() {

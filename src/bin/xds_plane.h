@@ -26,6 +26,8 @@ class XdsPlane {
   // Ends every stream, then the generator pool. Call on the core loop before it stops.
   void stop();
   const xds::XdsMetrics& metrics() const { return metrics_; }
+  // The ADS counters and push latency as /v1/agent/metrics samples.
+  std::vector<api::Context::MetricSample> samples() const;
 
  private:
   XdsPlane() = default;

@@ -209,3 +209,42 @@ def test_state_of_the_world_stream(agent):
         probe.wait(lambda p: db_cluster in p.latest(CLA))
     finally:
         probe.stop()
+
+
+def prom(agent):
+    text = requests.get(agent.base + "/v1/agent/metrics?format=prometheus").text
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.split(" ", 1)
+            out[name] = float(value)
+    return out
+
+
+def test_metrics_count_streams_and_acks(agent):
+    register_pair(agent)
+    assert prom(agent)["trellis_xds_streams_active"] == 0
+    probe = Probe(agent, "web-sidecar-proxy")
+    try:
+        probe.wait(lambda p: len(p.latest(LDS)) == 2)
+        m = {}
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            m = prom(agent)
+            if m["trellis_xds_acks"] >= 3:
+                break
+            time.sleep(0.05)
+        assert m["trellis_xds_streams_active"] == 1
+        assert m["trellis_xds_acks"] >= 3  # clusters, endpoints, listeners
+        assert m["trellis_xds_nacks"] == 0
+        assert m["trellis_proxycfg_watches"] == 1
+        j = requests.get(agent.base + "/v1/agent/metrics").json()
+        assert any(g["Name"] == "trellis.xds.streams_active" and g["Value"] == 1
+                   for g in j["Gauges"])
+    finally:
+        probe.stop()
+    deadline = time.time() + 5
+    while time.time() < deadline and prom(agent)["trellis_xds_streams_active"] != 0:
+        time.sleep(0.05)
+    assert prom(agent)["trellis_xds_streams_active"] == 0
+    assert prom(agent)["trellis_proxycfg_watches"] == 0
