@@ -25,6 +25,7 @@ constexpr std::array kCommands = {
     CommandSpec{"connect ca set-config", "Modify the current Connect CA configuration",
                 runConnectCaSetConfig},
     CommandSpec{"connect envoy", "Runs or configures Envoy as a Connect proxy", runConnectEnvoy},
+    CommandSpec{"connect proxy", "Runs trellis-proxy, the built-in sidecar", runConnectProxy},
     CommandSpec{"intention check", "Check whether a connection between two services is allowed.",
                 runIntentionCheck},
     CommandSpec{"intention create", "Create intentions for service connections.",

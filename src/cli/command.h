@@ -91,5 +91,6 @@ int runIntentionList(const std::vector<std::string>& args, Context& ctx);
 int runConnectCaGetConfig(const std::vector<std::string>& args, Context& ctx);
 int runConnectCaSetConfig(const std::vector<std::string>& args, Context& ctx);
 int runConnectEnvoy(const std::vector<std::string>& args, Context& ctx);
+int runConnectProxy(const std::vector<std::string>& args, Context& ctx);
 
 }  // namespace trellis::cli

@@ -27,11 +27,22 @@ constexpr std::string_view kHelp = R"(Usage: trellis connect envoy [options] [--
       $ trellis connect envoy -proxy-id web-sidecar-proxy -bootstrap > bootstrap.json
 )";
 
+constexpr std::string_view kProxyHelp = R"(Usage: trellis connect proxy [options] [-- pass-through options]
+
+  Runs trellis-proxy, Trellis' own sidecar, for a proxy registered with the local
+  agent. It takes the same bootstrap that `trellis connect envoy` writes for Envoy
+  and speaks delta xDS to the agent's gRPC port.
+
+      $ trellis connect proxy -sidecar-for web
+      $ trellis connect proxy -proxy-id web-sidecar-proxy -- -workers 1
+)";
+
 struct EnvoyFlags {
   HttpFlags http;
   std::string proxyId, sidecarFor, adminBind = "localhost:19000";
   std::string adminAccessLogPath = "/dev/null", grpcAddr, envoyBinary;
   bool bootstrap = false;
+  bool proxyMode = false;  // `connect proxy` (trellis-proxy) rather than `connect envoy`
 
   void registerWith(FlagSet& flags) {
     http.registerWith(flags);
@@ -53,9 +64,11 @@ struct EnvoyFlags {
     flags.addString("grpc-addr", &grpcAddr,
                     "Set the agent's gRPC address and port (in http(s)://host:port format). "
                     "Alternatively, you can specify CONSUL_GRPC_ADDR in ENV.");
-    flags.addString("envoy-binary", &envoyBinary,
-                    "The full path to the envoy binary to run. By default will just search "
-                    "$PATH.");
+    flags.addString(proxyMode ? "proxy-binary" : "envoy-binary", &envoyBinary,
+                    proxyMode ? "The full path to the trellis-proxy binary to run. By default "
+                                "the one next to this trellis binary, then $PATH."
+                              : "The full path to the envoy binary to run. By default will "
+                                "just search $PATH.");
   }
 };
 
@@ -119,7 +132,7 @@ std::string findOnPath(const std::string& name, const Env& env) {
 // process with Envoy. Returns only on failure. The file stays behind: after exec nobody is left
 // to remove it, and Envoy reads it once at start.
 int execEnvoy(const std::string& binary, const std::string& bootstrap,
-              const std::vector<std::string>& passThrough, Context& ctx) {
+              const std::vector<std::string>& passThrough, Context& ctx, bool proxyMode) {
   std::string dir = envOr(ctx.env, "TMPDIR");
   std::string path = (dir.empty() ? "/tmp" : dir) + "/trellis-envoy-bootstrap-XXXXXX.json";
   int fd = ::mkstemps(path.data(), 5);
@@ -140,7 +153,7 @@ int execEnvoy(const std::string& binary, const std::string& bootstrap,
     written += static_cast<size_t>(n);
   }
   ::close(fd);
-  std::vector<std::string> args{binary, "--config-path", path};
+  std::vector<std::string> args{binary, proxyMode ? "-bootstrap" : "--config-path", path};
   args.insert(args.end(), passThrough.begin(), passThrough.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -154,14 +167,26 @@ int execEnvoy(const std::string& binary, const std::string& bootstrap,
   return 1;
 }
 
-}  // namespace
+// trellis-proxy is installed next to trellis (both in build/src/bin); $PATH otherwise.
+std::string findTrellisProxy(const Env& env) {
+  char self[4096];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n > 0) {
+    std::string dir(self, size_t(n));
+    dir = dir.substr(0, dir.rfind('/') + 1);
+    std::string candidate = dir + "trellis-proxy";
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return findOnPath("trellis-proxy", env);
+}
 
-int runConnectEnvoy(const std::vector<std::string>& args, Context& ctx) {
+int runConnectSidecar(const std::vector<std::string>& args, Context& ctx, bool proxyMode) {
   FlagSet flags;
   EnvoyFlags f;
+  f.proxyMode = proxyMode;
   f.registerWith(flags);
   int code = 0;
-  if (!parseFlags(flags, args, ctx, kHelp, &code)) return code;
+  if (!parseFlags(flags, args, ctx, proxyMode ? kProxyHelp : kHelp, &code)) return code;
   auto client = makeClient(f.http, ctx);
   if (!client) return 1;
   auto token = resolveToken(f.http, ctx.env);
@@ -264,13 +289,29 @@ int runConnectEnvoy(const std::vector<std::string>& args, Context& ctx) {
     ctx.out << text;
     return 0;
   }
-  std::string binary = f.envoyBinary.empty() ? findOnPath("envoy", ctx.env) : f.envoyBinary;
+  std::string binary = f.envoyBinary;
+  if (binary.empty()) binary = proxyMode ? findTrellisProxy(ctx.env) : findOnPath("envoy", ctx.env);
   if (binary.empty()) {
-    ctx.err << "Couldn't find envoy binary: no \"envoy\" in $PATH (use -envoy-binary, or "
-               "-bootstrap to print the configuration)\n";
+    if (proxyMode) {
+      ctx.err << "Couldn't find trellis-proxy: not next to trellis nor in $PATH (use "
+                 "-proxy-binary)\n";
+    } else {
+      ctx.err << "Couldn't find envoy binary: no \"envoy\" in $PATH (use -envoy-binary, or "
+                 "-bootstrap to print the configuration)\n";
+    }
     return 1;
   }
-  return execEnvoy(binary, text, flags.args(), ctx);
+  return execEnvoy(binary, text, flags.args(), ctx, proxyMode);
+}
+
+}  // namespace
+
+int runConnectEnvoy(const std::vector<std::string>& args, Context& ctx) {
+  return runConnectSidecar(args, ctx, false);
+}
+
+int runConnectProxy(const std::vector<std::string>& args, Context& ctx) {
+  return runConnectSidecar(args, ctx, true);
 }
 
 }  // namespace trellis::cli
