@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build run test bench fuzz clean format
+.PHONY: all deps configure build run test bench demo fuzz clean format
 
 all: build
 
@@ -26,6 +26,10 @@ test: build
 
 bench: build
 	./bench/run.sh
+
+# Two demo services with trellis-proxy sidecars; intentions allow, deny, allow live.
+demo: build
+	./demo/demo.sh
 
 # libFuzzer builds with clang (optional; `make test` replays the corpora with the normal build).
 fuzz: deps
