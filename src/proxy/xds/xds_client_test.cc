@@ -237,6 +237,58 @@ TEST_F(XdsClientTest, SdsSubscriptionsFollowReferences) {
   EXPECT_EQ(client_->stats().nacks_sent.load(), 0u);
 }
 
+// Records the metadata of each stream and ends it at once with UNAVAILABLE.
+class MetadataRecorder final
+    : public envoy::service::discovery::v3::AggregatedDiscoveryService::CallbackService {
+ public:
+  grpc::ServerBidiReactor<envoy::service::discovery::v3::DeltaDiscoveryRequest,
+                          envoy::service::discovery::v3::DeltaDiscoveryResponse>*
+  DeltaAggregatedResources(grpc::CallbackServerContext* context) override {
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& [k, v] : context->client_metadata()) {
+        metadata_.emplace(std::string(k.data(), k.size()), std::string(v.data(), v.size()));
+      }
+    }
+    class Done
+        : public grpc::ServerBidiReactor<envoy::service::discovery::v3::DeltaDiscoveryRequest,
+                                         envoy::service::discovery::v3::DeltaDiscoveryResponse> {
+     public:
+      Done() { Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "recorded")); }
+      void OnDone() override { delete this; }
+    };
+    return new Done();
+  }
+  std::multimap<std::string, std::string> metadata() {
+    std::lock_guard lock(mu_);
+    return metadata_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::multimap<std::string, std::string> metadata_;
+};
+
+TEST(XdsClientTokenTest, SendsTheTokenAsMetadata) {
+  MetadataRecorder service;
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  auto server = builder.BuildAndStart();
+  ASSERT_TRUE(server);
+  XdsClientOptions options;
+  options.target = "127.0.0.1:" + std::to_string(port);
+  options.node_id = "x";
+  options.token = "c0ffee";
+  XdsClient client(options, [](ProxyConfigPtr) {});
+  client.start();
+  ASSERT_TRUE(eventually([&] { return service.metadata().contains("x-consul-token"); }));
+  EXPECT_EQ(service.metadata().find("x-consul-token")->second, "c0ffee");
+  client.stop();
+  server->Shutdown();
+}
+
 TEST(XdsClientStopTest, StopsWhileTheAgentIsUnreachable) {
   XdsClientOptions options;
   options.target = "127.0.0.1:1";  // nothing listens there
