@@ -1,0 +1,16 @@
+#pragma once
+// PEM checks done once at config time with OpenSSL, so that the data plane never meets a
+// certificate or key it cannot load: a bad PEM rejects the xDS update that carried it.
+
+#include <string_view>
+
+#include "common/status.h"
+
+namespace trellis::proxy::xds {
+
+// One or more certificates, nothing but whitespace between or after them.
+Status checkCertificates(std::string_view pem, std::string_view what);
+// One private key; when `cert_chain_pem` is not empty, it must match the chain's first certificate.
+Status checkPrivateKey(std::string_view key_pem, std::string_view cert_chain_pem);
+
+}  // namespace trellis::proxy::xds

@@ -1,0 +1,118 @@
+#pragma once
+// XdsClient: trellis-proxy's one delta ADS stream to its agent. It subscribes to every cluster
+// and listener, then to the ClusterLoadAssignments and Secrets those name (and unsubscribes when
+// they stop being named), feeds each response through an Ingest, ACKs what applied and NACKs
+// what did not with the reason. When the stream fails it keeps the last good config and
+// reconnects with jittered exponential backoff, telling the server what it holds
+// (initial_resource_versions) so that only changes come back.
+//
+// Threading: gRPC's callback API, so no thread of our own; reactions and the backoff alarm run on
+// gRPC threads. A mutex guards the Ingest and the subscription state. `on_config` runs on a gRPC
+// thread, never concurrently with itself, in the order configs were applied, and without the
+// lock held (it may call current() or stats()). It must not call stop().
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <envoy/service/discovery/v3/ads.grpc.pb.h>
+#include <grpcpp/alarm.h>
+#include <grpcpp/grpcpp.h>
+
+#include "proxy/config.h"
+#include "proxy/xds/ingest.h"
+
+namespace trellis::proxy::xds {
+
+struct XdsClientOptions {
+  std::string target;  // gRPC target of the agent's xDS port, e.g. "127.0.0.1:8502"
+  std::string node_id;
+  std::string node_cluster;
+  std::string node_namespace = "default";
+  std::string node_partition = "default";
+  std::string token;  // sent as x-consul-token metadata when not empty
+  std::chrono::milliseconds initial_backoff{100};
+  std::chrono::milliseconds max_backoff{5000};
+  uint64_t jitter_seed = 0;  // 0: seeded from std::random_device
+};
+
+// Counters for /stats; plain atomics so the admin thread reads them without a lock.
+struct XdsClientStats {
+  std::atomic<uint64_t> updates_applied{0};  // responses applied (each one ACKed)
+  std::atomic<uint64_t> nacks_sent{0};
+  std::atomic<uint64_t> streams_started{0};
+  std::atomic<uint64_t> reconnects{0};  // streams started after the first
+  std::atomic<int64_t> connected{0};    // 1 once the current stream got a response
+  std::atomic<uint64_t> config_generation{0};
+};
+
+class XdsClient {
+ public:
+  using ConfigCallback = std::function<void(ProxyConfigPtr)>;
+
+  XdsClient(XdsClientOptions options, ConfigCallback on_config);
+  ~XdsClient();  // stop()s
+  XdsClient(const XdsClient&) = delete;
+  XdsClient& operator=(const XdsClient&) = delete;
+
+  // Opens the channel and the first stream. Call once.
+  void start();
+  // Cancels the stream and any pending reconnect and waits until gRPC is done with both.
+  // Idempotent; the last config stays readable through current().
+  void stop();
+
+  const XdsClientStats& stats() const { return stats_; }
+  ProxyConfigPtr current() const;
+  // type_url -> system_version_info of the last applied response of each type.
+  std::map<std::string, std::string> versions() const;
+  // The reason of the last NACK sent (empty if none), for logs and /config_dump.
+  std::string lastNackReason() const;
+
+ private:
+  class Stream;
+  using Request = envoy::service::discovery::v3::DeltaDiscoveryRequest;
+  using Response = envoy::service::discovery::v3::DeltaDiscoveryResponse;
+
+  // Called by the stream's reactions.
+  std::vector<Request> onResponse(const Response& response);
+  void onStreamDone(const grpc::Status& status);
+
+  // Starts a stream unless stopping (no lock held); from_alarm: a reconnect, `fired` false when
+  // the alarm was cancelled.
+  void openStream(bool from_alarm, bool fired);
+  std::vector<Request> initialRequests();  // under mu_
+  void subscriptionChanges(std::string_view type_url, const std::set<std::string>& wanted,
+                           std::set<std::string>& subscribed,
+                           std::vector<Request>& out);  // under mu_
+  void scheduleReconnect();                             // under mu_
+
+  const XdsClientOptions options_;
+  const ConfigCallback on_config_;
+  XdsClientStats stats_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<envoy::service::discovery::v3::AggregatedDiscoveryService::Stub> stub_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  Ingest ingest_;
+  std::set<std::string> subscribed_assignments_;
+  std::set<std::string> subscribed_secrets_;
+  std::string last_nack_;
+  Stream* stream_ = nullptr;  // from openStream() until its OnDone; the stream owns itself
+  std::unique_ptr<grpc::Alarm> alarm_;
+  bool alarm_pending_ = false;
+  bool stopping_ = false;
+  bool started_ = false;
+  std::chrono::milliseconds backoff_;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace trellis::proxy::xds
