@@ -38,6 +38,18 @@ std::shared_ptr<ClusterStats> StatsRegistry::cluster(const std::string& name) {
   return s;
 }
 
+std::shared_ptr<const ListenerStats> StatsRegistry::listenerOrNull(const std::string& name) const {
+  std::lock_guard lock(mu_);
+  auto it = listeners_.find(name);
+  return it == listeners_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<const ClusterStats> StatsRegistry::clusterOrNull(const std::string& name) const {
+  std::lock_guard lock(mu_);
+  auto it = clusters_.find(name);
+  return it == clusters_.end() ? nullptr : it->second;
+}
+
 namespace {
 
 std::string escapeLabel(std::string_view v) {

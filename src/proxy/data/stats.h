@@ -70,6 +70,9 @@ class StatsRegistry {
  public:
   std::shared_ptr<ListenerStats> listener(const std::string& name);
   std::shared_ptr<ClusterStats> cluster(const std::string& name);
+  // Lookups that never create (null when unknown).
+  std::shared_ptr<const ListenerStats> listenerOrNull(const std::string& name) const;
+  std::shared_ptr<const ClusterStats> clusterOrNull(const std::string& name) const;
   void setGeneration(uint64_t g) { generation_.store(g); }
   uint64_t generation() const { return generation_.load(); }
 

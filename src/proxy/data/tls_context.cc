@@ -218,7 +218,7 @@ TlsFailure classifyHandshakeFailure(SSL* ssl, int ssl_error) {
     if (err == 0) err = e;  // the first error is the root cause
   }
   ERR_clear_error();
-  if (verify != X509_V_OK && SSL_get0_peer_certificate(ssl) != nullptr) {
+  if (verify != X509_V_OK) {  // set only when a presented chain failed verification
     switch (verify) {
       case X509_V_ERR_CERT_HAS_EXPIRED:
         return TlsFailure::kExpired;
