@@ -81,9 +81,15 @@ struct Listener {
   TlsMaterial tls_material;
   bool has_rbac = false;
   Rbac rbac;
+  // Inbound only. When non-empty, the peer's SPIFFE ID must belong to one of these trust domains
+  // (federated roots can vouch for foreign ones), and the client's SNI must be one of
+  // `server_names` (Envoy's filter_chain_match.server_names).
+  std::vector<std::string> trust_domains;
+  std::vector<std::string> server_names;
   std::string cluster;     // tcp_proxy target
   std::string stat_prefix;
   std::chrono::milliseconds idle_timeout{std::chrono::hours(1)};  // tcp_proxy default
+  uint32_t max_connect_attempts = 3;  // tcp_proxy: other endpoints are tried on connect failure
 };
 
 struct ProxyConfig {

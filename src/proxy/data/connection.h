@@ -1,0 +1,89 @@
+#pragma once
+// One proxied TCP connection, start to finish, on one worker thread:
+//   downstream TLS handshake (inbound) -> identity checks -> RBAC -> pick an endpoint and connect
+//   (retrying others on failure) -> upstream TLS handshake and SAN check (mesh clusters) -> relay.
+// Every step is a readiness-driven state machine step (see transport.h); every failure closes the
+// connection and bumps a counter. The connection keeps the listener and cluster snapshots it
+// started with; only RBAC is re-checked when a new policy arrives (Worker::enforce).
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "proxy/data/compiled_config.h"
+#include "proxy/data/relay_buffer.h"
+#include "proxy/data/transport.h"
+
+namespace trellis::proxy::data {
+
+class Worker;
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Worker& worker, std::shared_ptr<const CompiledListener> listener,
+             boost::asio::ip::tcp::socket socket);
+  ~Connection();
+
+  void start();
+  // Idempotent. Removes the connection from its worker; pending handlers see `closed_`.
+  void close();
+
+  const std::string& listenerName() const { return listener_->config->name; }
+  // Past the downstream handshake and RBAC: subject to re-checks by a new policy.
+  bool authorized() const { return state_ >= State::kConnecting && !closed_; }
+  const std::string& peerIdentity() const { return peer_; }
+
+ private:
+  enum class State { kDownHandshake, kConnecting, kUpHandshake, kRelaying };
+  struct Socket {
+    explicit Socket(boost::asio::io_context& ioc) : sock(ioc) {}
+    boost::asio::ip::tcp::socket sock;
+    std::unique_ptr<Transport> transport;
+    bool read_armed = false;
+    bool write_armed = false;
+    bool want_read = false;
+    bool want_write = false;
+    bool eof = false;       // peer finished sending
+    bool shut = false;      // we finished sending
+  };
+
+  void pump();
+  void onDownstreamReady();
+  void connectUpstream();
+  void onConnected(const boost::system::error_code& ec, uint64_t attempt);
+  void onUpstreamReady();
+  void startRelay();
+  bool relay();
+  bool move(Socket& src, Socket& dst, RelayBuffer& buf, bool downstream_to_upstream);
+  void want(Socket& s, IoStatus status);
+  void arm(Socket& s);
+  void armTimer(std::chrono::steady_clock::duration after);
+  void onTimer();
+
+  Worker& worker_;
+  std::shared_ptr<const CompiledListener> listener_;
+  std::shared_ptr<const CompiledCluster> cluster_;
+  Socket down_;
+  Socket up_;
+  boost::asio::steady_timer timer_;
+  State state_ = State::kDownHandshake;
+  bool closed_ = false;
+  std::string peer_;
+  // Upstream attempts: endpoints already tried, and an attempt id so a stale connect or timer
+  // completion is recognised.
+  std::vector<size_t> tried_;
+  uint64_t attempt_ = 0;
+  bool connect_timed_out_ = false;
+  std::string endpoint_key_;  // counted in the worker's least-request state while set
+  SessionSink session_sink_;
+  std::optional<RelayBuffer> to_upstream_;
+  std::optional<RelayBuffer> to_downstream_;
+  std::chrono::steady_clock::time_point last_activity_;
+};
+
+}  // namespace trellis::proxy::data

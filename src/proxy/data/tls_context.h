@@ -1,0 +1,94 @@
+#pragma once
+// OpenSSL contexts for the proxy's two TLS sides. A context is built once per distinct TlsMaterial
+// (cache keyed by a hash of the PEMs and the role), so a config push that repeats the same
+// certificates reuses the context, its session-ticket keys and its parsed trust store. A new leaf
+// or new roots produce a new context: connections that already hold the old one keep it (their
+// SSL objects reference it), new connections get the new one. That is the whole rotation story.
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <openssl/ssl.h>
+
+#include "common/status.h"
+#include "proxy/config.h"
+#include "proxy/data/stats.h"
+
+namespace trellis::proxy::data {
+
+enum class TlsRole { kServer, kClient };
+
+class TlsContext {
+ public:
+  // TLS 1.2 and 1.3; the peer must present a chain that verifies against material.trusted_ca_pem
+  // (servers fail the handshake without a client certificate when `require_peer_cert`).
+  static Result<std::shared_ptr<const TlsContext>> create(const TlsMaterial& material,
+                                                          TlsRole role, bool require_peer_cert);
+  ~TlsContext();
+  TlsContext(const TlsContext&) = delete;
+  TlsContext& operator=(const TlsContext&) = delete;
+
+  SSL_CTX* get() const { return ctx_; }
+  TlsRole role() const { return role_; }
+
+ private:
+  TlsContext(SSL_CTX* ctx, TlsRole role) : ctx_(ctx), role_(role) {}
+  SSL_CTX* ctx_;
+  TlsRole role_;
+};
+using TlsContextPtr = std::shared_ptr<const TlsContext>;
+
+// Thread-safe; holds contexts weakly, so one disappears with the last config that used it.
+class TlsContextCache {
+ public:
+  Result<TlsContextPtr> get(const TlsMaterial& material, TlsRole role, bool require_peer_cert);
+  size_t builds() const { return builds_.load(); }  // contexts actually created (tests, stats)
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::weak_ptr<const TlsContext>> entries_;
+  std::atomic<size_t> builds_{0};
+};
+
+// Upstream sessions of one worker, per endpoint: TLS 1.3 tickets are sealed by one server
+// instance's keys, so a ticket only helps with the endpoint that issued it. Worker-local: no lock.
+class SessionCache {
+ public:
+  ~SessionCache();
+  SSL_SESSION* find(const std::string& key) const;  // borrowed
+  void store(const std::string& key, SSL_SESSION* session);  // takes ownership
+  void erase(const std::string& key);
+
+ private:
+  std::map<std::string, SSL_SESSION*> sessions_;
+};
+
+// Where a client SSL's new-session callback files the session: set on the SSL before the
+// handshake (see attachSessionSink); both must outlive the SSL.
+struct SessionSink {
+  SessionCache* cache = nullptr;
+  std::string key;
+};
+void attachSessionSink(SSL* ssl, SessionSink* sink);
+
+// Inbound: the listener's SNI list; the servername callback rejects other names.
+void attachServerNames(SSL* ssl, const std::vector<std::string>* names);
+
+// Maps a failed handshake (the SSL's verify result and this thread's error queue, which it
+// clears) onto a counted reason.
+TlsFailure classifyHandshakeFailure(SSL* ssl, int ssl_error);
+
+// The first spiffe:// URI SAN of the peer's leaf, or "" when there is none.
+std::string peerSpiffeId(SSL* ssl);
+// Every URI SAN of the peer's leaf.
+std::vector<std::string> peerUriSans(SSL* ssl);
+
+// "spiffe://<td>/..." -> "<td>" (lower-cased as Consul compares them); "" when not SPIFFE.
+std::string spiffeTrustDomain(std::string_view uri);
+
+}  // namespace trellis::proxy::data

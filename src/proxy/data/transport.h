@@ -1,0 +1,56 @@
+#pragma once
+// The transport socket seam: how a connection moves bytes over one TCP socket, in plain text or
+// TLS. Readiness-based and non-blocking: every call tries the operation now and, when it cannot
+// progress, says which socket readiness (read or write) would let it; the connection then waits on
+// the socket and calls again. TLS reads straight from the socket (an fd BIO), so a relayed byte is
+// copied once into the connection's buffer and once out of it.
+//
+// Called only on the owning worker's thread. The connection owns the socket (and its fd) and must
+// keep it open for the transport's lifetime.
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "proxy/data/stats.h"
+#include "proxy/data/tls_context.h"
+
+namespace trellis::proxy::data {
+
+enum class IoStatus { kOk, kWantRead, kWantWrite, kEof, kError };
+
+struct IoResult {
+  IoStatus status = IoStatus::kOk;
+  size_t bytes = 0;
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // kOk once the handshake is complete (plain: at once). On kError, failure() says why.
+  virtual IoResult handshake() = 0;
+  // kOk with bytes > 0, or kEof (peer finished sending), kWantRead/kWantWrite, kError.
+  virtual IoResult read(char* buf, size_t len) = 0;
+  virtual IoResult write(const char* buf, size_t len) = 0;
+  // Half-close: tells the peer we send no more (TLS close_notify, then TCP FIN); reading goes on.
+  virtual IoResult shutdownWrite() = 0;
+  virtual TlsFailure failure() const { return TlsFailure::kOther; }
+  virtual bool resumed() const { return false; }
+  // Peer SPIFFE ID (TLS only, after the handshake).
+  virtual std::string peerIdentity() const { return {}; }
+  virtual SSL* ssl() const { return nullptr; }
+};
+
+std::unique_ptr<Transport> makePlainTransport(int fd);
+
+struct TlsClientOptions {
+  std::string sni;
+  SSL_SESSION* session = nullptr;  // resume this one if set (borrowed)
+  SessionSink* sink = nullptr;     // where new sessions go (outlives the transport)
+};
+std::unique_ptr<Transport> makeTlsServerTransport(int fd, const TlsContext& ctx,
+                                                  const std::vector<std::string>* server_names);
+std::unique_ptr<Transport> makeTlsClientTransport(int fd, const TlsContext& ctx,
+                                                  const TlsClientOptions& options);
+
+}  // namespace trellis::proxy::data

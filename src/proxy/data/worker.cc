@@ -1,0 +1,164 @@
+#include "proxy/data/worker.h"
+
+#include <unistd.h>
+
+#include <vector>
+
+#include "common/log.h"
+#include "proxy/data/connection.h"
+
+namespace trellis::proxy::data {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+struct Worker::Acceptor {
+  Acceptor(asio::io_context& ioc, std::string n) : acceptor(ioc), retry(ioc), name(std::move(n)) {}
+  tcp::acceptor acceptor;
+  asio::steady_timer retry;  // backs off after accept errors such as EMFILE
+  std::string name;
+};
+
+Worker::Worker(size_t index, WorkerOptions options)
+    : index_(index),
+      options_(options),
+      work_(asio::make_work_guard(ioc_)),
+      drain_timer_(ioc_) {}
+
+Worker::~Worker() = default;
+
+void Worker::run() { ioc_.run(); }
+
+void Worker::postUpdate(WorkerUpdate update) {
+  asio::post(ioc_, [this, u = std::move(update)]() mutable { onUpdate(u); });
+}
+
+void Worker::postDrain(std::chrono::steady_clock::time_point deadline) {
+  asio::post(ioc_, [this, deadline] {
+    draining_ = true;
+    drain_deadline_ = deadline;
+    for (auto& [name, a] : acceptors_) {
+      boost::system::error_code ec;
+      a->acceptor.close(ec);
+      a->retry.cancel();
+    }
+    acceptors_.clear();
+    checkDrained();
+  });
+}
+
+void Worker::checkDrained() {
+  if (!connections_.empty() && std::chrono::steady_clock::now() < drain_deadline_) {
+    drain_timer_.expires_after(std::chrono::milliseconds(20));
+    drain_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) checkDrained();
+    });
+    return;
+  }
+  std::vector<std::shared_ptr<Connection>> rest;
+  for (auto& [p, c] : connections_) rest.push_back(c);
+  for (auto& c : rest) c->close();
+  lb_.clear();
+  config_.reset();
+  work_.reset();
+  // Queued after the handlers the closes just aborted, so those still run and free their
+  // connections on this thread.
+  asio::post(ioc_, [this] { ioc_.stop(); });
+}
+
+std::shared_ptr<const CompiledCluster> Worker::cluster(const std::string& name) const {
+  if (!config_) return nullptr;
+  auto it = config_->clusters.find(name);
+  return it == config_->clusters.end() ? nullptr : it->second;
+}
+
+void Worker::remove(Connection* c) {
+  if (connections_.erase(c) > 0) connection_count_.fetch_sub(1);
+}
+
+void Worker::onUpdate(WorkerUpdate& update) {
+  if (draining_) {
+    for (auto& [name, s] : update.new_sockets) ::close(s.fd);
+    return;
+  }
+  // Stop listeners that are gone or re-bound; their connections drain on their own.
+  for (auto it = acceptors_.begin(); it != acceptors_.end();) {
+    if (!update.config->listeners.contains(it->first) || update.new_sockets.contains(it->first)) {
+      boost::system::error_code ec;
+      it->second->acceptor.close(ec);
+      it->second->retry.cancel();
+      it = acceptors_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto& [name, s] : update.new_sockets) {
+    auto a = std::make_shared<Acceptor>(ioc_, name);
+    boost::system::error_code ec;
+    a->acceptor.assign(s.v6 ? tcp::v6() : tcp::v4(), s.fd, ec);
+    if (ec) {
+      TLOG_ERROR("proxy: worker {}: cannot adopt listener {}: {}", index_, name, ec.message());
+      ::close(s.fd);
+      continue;
+    }
+    acceptors_[name] = a;
+    accept(a);
+  }
+  CompiledConfigPtr old = std::move(config_);
+  config_ = std::move(update.config);
+  if (options_.enforce_on_existing && old) enforce(old.get(), *config_);
+}
+
+void Worker::accept(const std::shared_ptr<Acceptor>& a) {
+  a->acceptor.async_accept(ioc_, [this, a](const boost::system::error_code& ec, tcp::socket s) {
+    if (!a->acceptor.is_open() || ec == asio::error::operation_aborted) return;
+    if (ec) {
+      TLOG_WARN("proxy: worker {}: accept on {} failed: {}", index_, a->name, ec.message());
+      a->retry.expires_after(std::chrono::milliseconds(100));
+      a->retry.async_wait([this, a](const boost::system::error_code& e) {
+        if (!e) accept(a);
+      });
+      return;
+    }
+    if (config_) {
+      if (auto it = config_->listeners.find(a->name); it != config_->listeners.end()) {
+        auto c = std::make_shared<Connection>(*this, it->second, std::move(s));
+        connections_.emplace(c.get(), c);
+        connection_count_.fetch_add(1);
+        c->start();
+      }
+    }
+    accept(a);
+  });
+}
+
+// Live intention enforcement: a listener whose RBAC changed re-checks its open connections
+// against the new policy; Envoy only applies a new policy to new connections.
+void Worker::enforce(const CompiledConfig* old_config, const CompiledConfig& config) {
+  std::map<std::string, const CompiledRbac*> changed;
+  for (const auto& [name, l] : config.listeners) {
+    auto it = old_config->listeners.find(name);
+    if (it == old_config->listeners.end()) continue;
+    const CompiledRbac* before = it->second->rbac.get();
+    const CompiledRbac* after = l->rbac.get();
+    if (after == nullptr) continue;  // no policy now: nothing to deny
+    if (before != nullptr && before->fingerprint() == after->fingerprint()) continue;
+    changed[name] = after;
+  }
+  if (changed.empty()) return;
+  std::vector<std::shared_ptr<Connection>> denied;
+  for (auto& [p, c] : connections_) {
+    if (!c->authorized()) continue;
+    auto it = changed.find(c->listenerName());
+    if (it == changed.end()) continue;
+    const RbacDecision d = it->second->evaluate(c->peerIdentity());
+    if (d.allowed) continue;
+    TLOG_INFO("proxy: {}: closing open connection from '{}': now denied by policy '{}'",
+              c->listenerName(), c->peerIdentity(), d.policy.empty() ? "(default deny)" : d.policy);
+    config.listeners.at(it->first)->stats->rbac_closed_existing.fetch_add(1);
+    denied.push_back(c);
+  }
+  for (auto& c : denied) c->close();
+}
+
+}  // namespace trellis::proxy::data

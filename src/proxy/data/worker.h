@@ -1,0 +1,90 @@
+#pragma once
+// One worker: an io_context run by one thread, its own SO_REUSEPORT acceptor per listener, and
+// every connection those acceptors produce (a connection never leaves its worker). The worker sees
+// configs only as immutable CompiledConfig snapshots posted by the DataPlane.
+//
+// Threading: the constructor and post*/context() may be called from any thread; everything else
+// runs on the worker thread (Connection calls back into it there).
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "proxy/data/compiled_config.h"
+#include "proxy/data/load_balancer.h"
+#include "proxy/data/tls_context.h"
+
+namespace trellis::proxy::data {
+
+class Connection;
+
+struct WorkerOptions {
+  size_t buffer_bytes = 64 * 1024;  // per direction per connection
+  std::chrono::milliseconds handshake_timeout{10000};
+  bool enforce_on_existing = true;
+};
+
+struct ListenSocket {
+  int fd = -1;
+  bool v6 = false;
+};
+
+// A new config for one worker, plus the freshly bound sockets it must start accepting on
+// (ownership of the fds passes to the worker). Listeners absent from `config` stop accepting;
+// listeners present in both and not in `new_sockets` keep their acceptor.
+struct WorkerUpdate {
+  CompiledConfigPtr config;
+  std::map<std::string, ListenSocket> new_sockets;
+};
+
+class Worker {
+ public:
+  Worker(size_t index, WorkerOptions options);
+  ~Worker();
+
+  boost::asio::io_context& context() { return ioc_; }
+  // Runs the event loop until drained (see postDrain). Called once, on the worker thread.
+  void run();
+  void postUpdate(WorkerUpdate update);
+  // Stops accepting, lets connections finish until `deadline`, then closes the rest and returns
+  // from run().
+  void postDrain(std::chrono::steady_clock::time_point deadline);
+  size_t connectionCount() const { return connection_count_.load(); }
+
+  // Worker thread only.
+  std::shared_ptr<const CompiledCluster> cluster(const std::string& name) const;
+  LbState& lbState(const std::string& cluster) { return lb_[cluster]; }
+  SessionCache& sessions() { return sessions_; }
+  const WorkerOptions& options() const { return options_; }
+  void remove(Connection* c);
+
+ private:
+  struct Acceptor;
+  void onUpdate(WorkerUpdate& update);
+  void accept(const std::shared_ptr<Acceptor>& a);
+  void enforce(const CompiledConfig* old_config, const CompiledConfig& config);
+  void checkDrained();
+
+  size_t index_;
+  WorkerOptions options_;
+  boost::asio::io_context ioc_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  CompiledConfigPtr config_;
+  std::map<std::string, std::shared_ptr<Acceptor>> acceptors_;
+  std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
+  std::atomic<size_t> connection_count_{0};
+  std::unordered_map<std::string, LbState> lb_;
+  SessionCache sessions_;
+  bool draining_ = false;
+  std::chrono::steady_clock::time_point drain_deadline_;
+  boost::asio::steady_timer drain_timer_;
+};
+
+}  // namespace trellis::proxy::data
