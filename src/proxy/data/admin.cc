@@ -20,12 +20,18 @@ constexpr size_t kMaxHeadBytes = 8 * 1024;
 
 std::string_view reasonPhrase(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 503: return "Service Unavailable";
-    default: return "Error";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Error";
   }
 }
 
@@ -133,8 +139,9 @@ Status AdminServer::start(const std::string& address, uint16_t port, AdminHandle
   if (!ec) impl_->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) impl_->acceptor.bind(ep, ec);
   if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return invalidArgument("admin: cannot listen on " + address + ":" +
-                                 std::to_string(port) + ": " + ec.message());
+  if (ec)
+    return invalidArgument("admin: cannot listen on " + address + ":" + std::to_string(port) +
+                           ": " + ec.message());
   port_ = impl_->acceptor.local_endpoint().port();
   impl_->handlers = std::move(handlers);
   impl_->accept();

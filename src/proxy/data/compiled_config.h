@@ -19,8 +19,8 @@ namespace trellis::proxy::data {
 struct CompiledListener {
   ProxyConfigPtr source;  // keeps `config` alive
   const Listener* config = nullptr;
-  TlsContextPtr tls;       // inbound TLS; null for plain listeners
-  CompiledRbacPtr rbac;    // null without RBAC
+  TlsContextPtr tls;     // inbound TLS; null for plain listeners
+  CompiledRbacPtr rbac;  // null without RBAC
   std::shared_ptr<ListenerStats> stats;
 };
 
@@ -43,9 +43,10 @@ struct CompileResult {
   std::vector<std::string> errors;  // one per dropped listener or cluster
 };
 
-// Fail small: a listener or cluster that does not compile is dropped and reported; the rest of
-// the config is still usable.
-CompileResult compileConfig(const ProxyConfigPtr& source, TlsContextCache& tls,
-                            StatsRegistry& stats);
+// Fail small: a listener or cluster that does not compile is reported and keeps its previous
+// compiled version from `previous` when there is one (what a NACK means in xDS), or is dropped;
+// the rest of the config is still applied.
+CompileResult compileConfig(const ProxyConfigPtr& source, const CompiledConfig* previous,
+                            TlsContextCache& tls, StatsRegistry& stats);
 
 }  // namespace trellis::proxy::data

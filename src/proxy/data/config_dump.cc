@@ -15,12 +15,18 @@ json tlsJson(const TlsMaterial& m) {
 
 const char* kindName(Principal::Kind k) {
   switch (k) {
-    case Principal::Kind::kAny: return "any";
-    case Principal::Kind::kUriRegex: return "uri_regex";
-    case Principal::Kind::kUriExact: return "uri_exact";
-    case Principal::Kind::kAnd: return "and_ids";
-    case Principal::Kind::kOr: return "or_ids";
-    case Principal::Kind::kNot: return "not_id";
+    case Principal::Kind::kAny:
+      return "any";
+    case Principal::Kind::kUriRegex:
+      return "uri_regex";
+    case Principal::Kind::kUriExact:
+      return "uri_exact";
+    case Principal::Kind::kAnd:
+      return "and_ids";
+    case Principal::Kind::kOr:
+      return "or_ids";
+    case Principal::Kind::kNot:
+      return "not_id";
   }
   return "?";
 }
@@ -87,12 +93,13 @@ std::string configDumpJson(const ProxyConfig& config) {
       endpoints.push_back(
           {{"address", e.address}, {"port", e.port}, {"healthy", e.healthy}, {"weight", e.weight}});
     }
-    json j = {{"name", c.name},
-              {"lb_policy", c.lb == Cluster::LbPolicy::kRoundRobin ? "ROUND_ROBIN" : "LEAST_REQUEST"},
-              {"connect_timeout_ms", c.connect_timeout.count()},
-              {"eds", c.eds},
-              {"endpoints", endpoints},
-              {"tls", c.tls}};
+    json j = {
+        {"name", c.name},
+        {"lb_policy", c.lb == Cluster::LbPolicy::kRoundRobin ? "ROUND_ROBIN" : "LEAST_REQUEST"},
+        {"connect_timeout_ms", c.connect_timeout.count()},
+        {"eds", c.eds},
+        {"endpoints", endpoints},
+        {"tls", c.tls}};
     if (c.tls) {
       j["tls_material"] = tlsJson(c.tls_material);
       j["sni"] = c.sni;

@@ -143,8 +143,8 @@ void Connection::connectUpstream() {
   LbState& lb = worker_.lbState(c.name);
   for (;;) {
     const uint32_t max_attempts = std::max<uint32_t>(1, listener_->config->max_connect_attempts);
-    const size_t i = tried_.size() < max_attempts ? pickEndpoint(c.endpoints, c.lb, lb, tried_)
-                                                  : kNoEndpoint;
+    const size_t i =
+        tried_.size() < max_attempts ? pickEndpoint(c.endpoints, c.lb, lb, tried_) : kNoEndpoint;
     if (i == kNoEndpoint) {
       cluster_->stats->no_healthy_endpoint.fetch_add(1, std::memory_order_relaxed);
       TLOG_DEBUG("proxy: {}: no endpoint left to try for '{}'", listenerName(), c.name);

@@ -48,8 +48,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     bool write_armed = false;
     bool want_read = false;
     bool want_write = false;
-    bool eof = false;       // peer finished sending
-    bool shut = false;      // we finished sending
+    bool eof = false;   // peer finished sending
+    bool shut = false;  // we finished sending
   };
 
   void pump();

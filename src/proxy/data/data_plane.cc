@@ -44,7 +44,8 @@ Result<ListenSocket> bindListener(const std::string& address, uint16_t port) {
     std::memcpy(&sa->sin_addr, bytes.data(), bytes.size());
     len = sizeof(sockaddr_in);
   }
-  const int fd = ::socket(out.v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const int fd =
+      ::socket(out.v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return internalError(std::string("socket: ") + std::strerror(errno));
   const int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -89,7 +90,7 @@ Status DataPlane::apply(ProxyConfigPtr config) {
   if (!config) return invalidArgument("proxy: null config");
   std::lock_guard lock(mu_);
   if (stopped_) return Status(Code::kUnavailable, "proxy: data plane stopped");
-  CompileResult compiled = compileConfig(config, tls_cache_, stats_);
+  CompileResult compiled = compileConfig(config, compiled_.get(), tls_cache_, stats_);
   std::vector<std::string> errors = std::move(compiled.errors);
   auto result = std::make_shared<CompiledConfig>(*compiled.config);
 
@@ -98,8 +99,8 @@ Status DataPlane::apply(ProxyConfigPtr config) {
   std::map<std::string, Bound> bound;
   for (auto it = result->listeners.begin(); it != result->listeners.end();) {
     const Listener& l = *it->second->config;
-    if (auto b = bound_.find(l.name);
-        b != bound_.end() && b->second.address == l.address && b->second.configured_port == l.port) {
+    if (auto b = bound_.find(l.name); b != bound_.end() && b->second.address == l.address &&
+                                      b->second.configured_port == l.port) {
       bound[l.name] = b->second;
       ++it;
       continue;
@@ -130,6 +131,7 @@ Status DataPlane::apply(ProxyConfigPtr config) {
   current_ = config;
   stats_.setGeneration(config->generation);
   CompiledConfigPtr frozen = std::move(result);
+  compiled_ = frozen;
   for (size_t i = 0; i < workers_.size(); ++i) {
     updates[i].config = frozen;
     workers_[i]->postUpdate(std::move(updates[i]));
@@ -147,6 +149,7 @@ void DataPlane::stop(std::chrono::milliseconds deadline) {
     if (stopped_) return;
     stopped_ = true;
     bound_.clear();
+    compiled_.reset();
   }
   const auto until = std::chrono::steady_clock::now() + deadline;
   for (auto& w : workers_) w->postDrain(until);

@@ -34,7 +34,7 @@ namespace trellis::proxy::data {
 class Worker;
 
 struct DataPlaneOptions {
-  size_t workers = 0;  // 0: std::thread::hardware_concurrency()
+  size_t workers = 0;               // 0: std::thread::hardware_concurrency()
   size_t buffer_bytes = 64 * 1024;  // per direction per connection: the backpressure bound
   std::chrono::milliseconds handshake_timeout{10000};
   // Re-check open inbound connections when a listener's RBAC changes; close the now-denied ones.
@@ -50,9 +50,10 @@ class DataPlane {
   DataPlane(const DataPlane&) = delete;
   DataPlane& operator=(const DataPlane&) = delete;
 
-  // Applies `config`. Listeners or clusters that fail to compile or bind are dropped, the rest is
-  // applied, and the returned status lists what was dropped (kInvalidArgument), so the caller can
-  // NACK with a reason. Thread-safe.
+  // Applies `config`. A listener or cluster that fails to compile keeps its previous version (or
+  // is left out when it is new); one that fails to bind is left out; the rest is applied, and the
+  // returned status lists the failures (kInvalidArgument) so the caller can NACK with a reason.
+  // Thread-safe.
   Status apply(ProxyConfigPtr config);
 
   // Stops accepting, lets open connections finish for up to `deadline`, then closes the rest and
@@ -85,6 +86,7 @@ class DataPlane {
   std::vector<std::thread> threads_;
   mutable std::mutex mu_;  // serialises apply/stop; guards the fields below
   ProxyConfigPtr current_;
+  CompiledConfigPtr compiled_;
   std::map<std::string, Bound> bound_;
   bool stopped_ = false;
 };

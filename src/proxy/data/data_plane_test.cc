@@ -27,7 +27,7 @@ TEST_F(MeshTest, EchoesThroughBothSidecarsWithHalfClose) {
   ASSERT_GE(fd, 0);
   const std::string msg(100000, 'x');
   ASSERT_TRUE(sendAll(fd, msg));
-  ASSERT_EQ(::shutdown(fd, SHUT_WR), 0);  // half-close: the reply must still arrive in full
+  ASSERT_EQ(::shutdown(fd, SHUT_WR), 0);      // half-close: the reply must still arrive in full
   EXPECT_EQ(recvN(fd, msg.size() + 1), msg);  // then EOF, propagated back from the echo server
   ::close(fd);
   EXPECT_EQ(serverStats().rbac_allowed.load(), 1u);
@@ -99,7 +99,8 @@ TEST_F(MeshTest, IntentionFlipClosesOpenConnectionWithinASecond) {
 }
 
 TEST_F(MeshTest, IntentionFlipCanBeTurnedOff) {
-  server_ = std::make_unique<DataPlane>(DataPlaneOptions{.workers = 2, .enforce_on_existing = false});
+  server_ =
+      std::make_unique<DataPlane>(DataPlaneOptions{.workers = 2, .enforce_on_existing = false});
   startMesh(denyOnly("api"));
   const int fd = dial(client_->listenerPort(kUpstream));
   ASSERT_TRUE(sendAll(fd, "before"));
@@ -179,9 +180,8 @@ TEST_F(MeshTest, RetriesAnotherEndpointWhenOneIsDown) {
 
 TEST_F(MeshTest, SlowReaderKeepsProxyBuffersBounded) {
   EchoServer silent(/*silent=*/true);
-  ASSERT_TRUE(server_
-                  ->apply(serverConfig(db_leaf_, std::nullopt, {{"127.0.0.1", silent.port()}}))
-                  .isOk());
+  ASSERT_TRUE(
+      server_->apply(serverConfig(db_leaf_, std::nullopt, {{"127.0.0.1", silent.port()}})).isOk());
   ASSERT_TRUE(client_->apply(clientConfig(web_leaf_)).isOk());
   const int fd = dial(client_->listenerPort(kUpstream));
   ::fcntl(fd, F_SETFL, O_NONBLOCK);
@@ -256,7 +256,38 @@ TEST_F(MeshTest, StopDrainsWithDeadline) {
   EXPECT_FALSE(client_->ready());
 }
 
-// Not a benchmark (that is bench/proxy): a sanity figure for the relay, printed.
+TEST_F(MeshTest, BadListenerUpdateKeepsPreviousVersion) {
+  startMesh(allowOnly("web"));
+  Rbac broken{Rbac::Action::kAllow, {{"p", {{Principal::Kind::kUriRegex, "(unclosed", {}}}}}, ""};
+  const Status s = server_->apply(serverConfig(db_leaf_, broken));
+  EXPECT_FALSE(s.isOk());
+  EXPECT_NE(s.message().find("public_listener"), std::string::npos);
+  const int fd = dial(client_->listenerPort(kUpstream));  // still served, old policy
+  ASSERT_TRUE(sendAll(fd, "ok"));
+  EXPECT_EQ(recvN(fd, 2), "ok");
+  ::close(fd);
+  EXPECT_EQ(serverStats().rbac_allowed.load(), 1u);
+}
+
+// Not benchmarks (that is bench/proxy): sanity figures, printed.
+TEST_F(MeshTest, NewConnectionRateWithResumption) {
+  startMesh();
+  const int n = 300;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < n; ++i) {
+    const int fd = dial(client_->listenerPort(kUpstream));
+    ASSERT_TRUE(sendAll(fd, "p"));
+    ASSERT_EQ(recvN(fd, 1), "p");
+    ::close(fd);
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf(
+      "connections: %d sequential new connections through both sidecars: %.0f/s, %llu "
+      "upstream handshakes resumed\n",
+      n, n / secs, static_cast<unsigned long long>(clientCluster().tls_resumed.load()));
+  EXPECT_GE(clientCluster().tls_resumed.load(), static_cast<uint64_t>(n - 2));
+}
+
 TEST_F(MeshTest, BulkThroughputThroughBothSidecars) {
   startMesh();
   const int fd = dial(client_->listenerPort(kUpstream), 10000ms);

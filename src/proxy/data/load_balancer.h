@@ -18,7 +18,7 @@ std::string endpointKey(const Endpoint& e);
 
 // What one worker remembers about one cluster between connections.
 struct LbState {
-  uint64_t next = 0;  // round-robin cursor
+  uint64_t next = 0;                                 // round-robin cursor
   std::unordered_map<std::string, uint32_t> active;  // endpointKey -> open upstream connections
 };
 

@@ -20,7 +20,8 @@ struct CompiledRbac::Node {
       case Principal::Kind::kUriExact:
         return !uri.empty() && uri == exact;
       case Principal::Kind::kUriRegex:
-        return !uri.empty() && re2::RE2::FullMatch(re2::StringPiece(uri.data(), uri.size()), *regex);
+        return !uri.empty() &&
+               re2::RE2::FullMatch(re2::StringPiece(uri.data(), uri.size()), *regex);
       case Principal::Kind::kAnd:
         for (const auto& c : children) {
           if (!c.matches(uri)) return false;
@@ -47,12 +48,18 @@ namespace {
 
 const char* kindName(Principal::Kind k) {
   switch (k) {
-    case Principal::Kind::kAny: return "any";
-    case Principal::Kind::kUriRegex: return "regex";
-    case Principal::Kind::kUriExact: return "exact";
-    case Principal::Kind::kAnd: return "and";
-    case Principal::Kind::kOr: return "or";
-    case Principal::Kind::kNot: return "not";
+    case Principal::Kind::kAny:
+      return "any";
+    case Principal::Kind::kUriRegex:
+      return "regex";
+    case Principal::Kind::kUriExact:
+      return "exact";
+    case Principal::Kind::kAnd:
+      return "and";
+    case Principal::Kind::kOr:
+      return "or";
+    case Principal::Kind::kNot:
+      return "not";
   }
   return "?";
 }

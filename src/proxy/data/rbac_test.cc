@@ -36,7 +36,8 @@ TEST(Rbac, DefaultAllowDeniesListedSourcesOnly) {
 
 TEST(Rbac, DenyWildcardWithHigherPrecedenceAllowIsNotFolded) {
   // "* => db deny" plus "web => db allow": Consul folds the allow into the deny as and(*, not web).
-  Principal any_svc{Principal::Kind::kUriRegex, "^spiffe://[^/]+/ns/default/dc/[^/]+/svc/[^/]+$", {}};
+  Principal any_svc{
+      Principal::Kind::kUriRegex, "^spiffe://[^/]+/ns/default/dc/[^/]+/svc/[^/]+$", {}};
   Rbac r{Rbac::Action::kDeny,
          {{"consul-intentions-layer4", {andOf({any_svc, notOf(svcRegex("web"))})}}},
          ""};
@@ -47,9 +48,8 @@ TEST(Rbac, DenyWildcardWithHigherPrecedenceAllowIsNotFolded) {
 }
 
 TEST(Rbac, DefaultDenyAllowsListedSourcesOnly) {
-  Rbac r{Rbac::Action::kAllow,
-         {{"consul-intentions-layer4", {svcRegex("web"), svcRegex("api")}}},
-         ""};
+  Rbac r{
+      Rbac::Action::kAllow, {{"consul-intentions-layer4", {svcRegex("web"), svcRegex("api")}}}, ""};
   auto c = mustCompile(r);
   EXPECT_TRUE(c->evaluate(uri("web")).allowed);
   EXPECT_TRUE(c->evaluate(uri("api")).allowed);
@@ -83,9 +83,8 @@ TEST(Rbac, ExactOrAndAnyPrincipals) {
 }
 
 TEST(Rbac, FirstMatchingPolicyDecides) {
-  auto c = mustCompile(Rbac{Rbac::Action::kDeny,
-                            {{"first", {svcRegex("web")}}, {"second", {Principal{}}}},
-                            ""});
+  auto c = mustCompile(
+      Rbac{Rbac::Action::kDeny, {{"first", {svcRegex("web")}}, {"second", {Principal{}}}}, ""});
   EXPECT_EQ(c->evaluate(uri("web")).policy, "first");
   EXPECT_EQ(c->evaluate(uri("api")).policy, "second");
 }

@@ -6,20 +6,34 @@ namespace trellis::proxy::data {
 
 std::string_view tlsFailureName(TlsFailure f) {
   switch (f) {
-    case TlsFailure::kNotTls: return "not_tls";
-    case TlsFailure::kNoPeerCertificate: return "no_peer_certificate";
-    case TlsFailure::kUntrusted: return "untrusted";
-    case TlsFailure::kExpired: return "expired";
-    case TlsFailure::kNotYetValid: return "not_yet_valid";
-    case TlsFailure::kNoSpiffeId: return "no_spiffe_id";
-    case TlsFailure::kForeignTrustDomain: return "foreign_trust_domain";
-    case TlsFailure::kIdentityMismatch: return "identity_mismatch";
-    case TlsFailure::kSniMismatch: return "sni_mismatch";
-    case TlsFailure::kPeerAlert: return "peer_alert";
-    case TlsFailure::kPeerClosed: return "peer_closed";
-    case TlsFailure::kTimeout: return "timeout";
-    case TlsFailure::kOther: return "other";
-    case TlsFailure::kCount: break;
+    case TlsFailure::kNotTls:
+      return "not_tls";
+    case TlsFailure::kNoPeerCertificate:
+      return "no_peer_certificate";
+    case TlsFailure::kUntrusted:
+      return "untrusted";
+    case TlsFailure::kExpired:
+      return "expired";
+    case TlsFailure::kNotYetValid:
+      return "not_yet_valid";
+    case TlsFailure::kNoSpiffeId:
+      return "no_spiffe_id";
+    case TlsFailure::kForeignTrustDomain:
+      return "foreign_trust_domain";
+    case TlsFailure::kIdentityMismatch:
+      return "identity_mismatch";
+    case TlsFailure::kSniMismatch:
+      return "sni_mismatch";
+    case TlsFailure::kPeerAlert:
+      return "peer_alert";
+    case TlsFailure::kPeerClosed:
+      return "peer_closed";
+    case TlsFailure::kTimeout:
+      return "timeout";
+    case TlsFailure::kOther:
+      return "other";
+    case TlsFailure::kCount:
+      break;
   }
   return "unknown";
 }

@@ -38,7 +38,9 @@ std::string_view tlsFailureName(TlsFailure f);
 
 struct TlsFailureCounters {
   std::array<Counter, static_cast<size_t>(TlsFailure::kCount)> by_reason{};
-  void inc(TlsFailure f) { by_reason[static_cast<size_t>(f)].fetch_add(1, std::memory_order_relaxed); }
+  void inc(TlsFailure f) {
+    by_reason[static_cast<size_t>(f)].fetch_add(1, std::memory_order_relaxed);
+  }
   uint64_t get(TlsFailure f) const { return by_reason[static_cast<size_t>(f)].load(); }
 };
 

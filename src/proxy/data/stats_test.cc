@@ -20,11 +20,13 @@ TEST(Stats, RendersCountersPerListenerAndCluster) {
   EXPECT_NE(out.find("trellis_proxy_listener_connections_total{listener=\"public_listener:0.0.0.0:"
                      "21000\"} 3\n"),
             std::string::npos);
-  EXPECT_NE(out.find("trellis_proxy_rbac_denied_total{listener=\"public_listener:0.0.0.0:21000\"} 2"),
-            std::string::npos);
-  EXPECT_NE(out.find("trellis_proxy_listener_tls_handshake_failures_total{listener=\"public_listener:"
-                     "0.0.0.0:21000\",reason=\"expired\"} 1"),
-            std::string::npos);
+  EXPECT_NE(
+      out.find("trellis_proxy_rbac_denied_total{listener=\"public_listener:0.0.0.0:21000\"} 2"),
+      std::string::npos);
+  EXPECT_NE(
+      out.find("trellis_proxy_listener_tls_handshake_failures_total{listener=\"public_listener:"
+               "0.0.0.0:21000\",reason=\"expired\"} 1"),
+      std::string::npos);
   EXPECT_NE(out.find("trellis_proxy_cluster_upstream_connect_failures_total{cluster=\"db.default."
                      "dc1.internal.x.consul\"} 4"),
             std::string::npos);

@@ -3,9 +3,9 @@
 // an echo server, blocking socket and TLS clients, and a sidecar-pair config builder.
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -216,7 +216,8 @@ inline bool closedWithin(int fd, std::chrono::milliseconds within) {
   return false;
 }
 
-inline bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds within = 3000ms) {
+inline bool eventually(const std::function<bool()>& cond,
+                       std::chrono::milliseconds within = 3000ms) {
   const auto until = std::chrono::steady_clock::now() + within;
   while (std::chrono::steady_clock::now() < until) {
     if (cond()) return true;

@@ -27,8 +27,8 @@ class TlsContext {
  public:
   // TLS 1.2 and 1.3; the peer must present a chain that verifies against material.trusted_ca_pem
   // (servers fail the handshake without a client certificate when `require_peer_cert`).
-  static Result<std::shared_ptr<const TlsContext>> create(const TlsMaterial& material,
-                                                          TlsRole role, bool require_peer_cert);
+  static Result<std::shared_ptr<const TlsContext>> create(const TlsMaterial& material, TlsRole role,
+                                                          bool require_peer_cert);
   ~TlsContext();
   TlsContext(const TlsContext&) = delete;
   TlsContext& operator=(const TlsContext&) = delete;
@@ -60,7 +60,7 @@ class TlsContextCache {
 class SessionCache {
  public:
   ~SessionCache();
-  SSL_SESSION* find(const std::string& key) const;  // borrowed
+  SSL_SESSION* find(const std::string& key) const;           // borrowed
   void store(const std::string& key, SSL_SESSION* session);  // takes ownership
   void erase(const std::string& key);
 

@@ -20,10 +20,7 @@ struct Worker::Acceptor {
 };
 
 Worker::Worker(size_t index, WorkerOptions options)
-    : index_(index),
-      options_(options),
-      work_(asio::make_work_guard(ioc_)),
-      drain_timer_(ioc_) {}
+    : index_(index), options_(options), work_(asio::make_work_guard(ioc_)), drain_timer_(ioc_) {}
 
 Worker::~Worker() = default;
 
