@@ -28,8 +28,8 @@ class Agent:
     """A running `trellis agent` process."""
 
     def __init__(self, extra_args=(), data_dir=None, config_files=(), node="e2e-node", env=None,
-                 preexec_fn=None, dns=False):
-        self.port = free_port()
+                 preexec_fn=None, dns=False, http_port=None):
+        self.port = http_port or free_port()
         # dns=True serves DNS on a free port (agent.dns_port); otherwise DNS is off (-dns-port -1).
         self.dns_port = free_port() if dns else None
         self.http_addr = "127.0.0.1:%d" % self.port

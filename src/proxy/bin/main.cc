@@ -127,7 +127,7 @@ std::string xdsStats(const proxy::xds::XdsClient& client) {
   out += line("trellis_proxy_xds_streams_started_total", "counter", s.streams_started.load());
   out += line("trellis_proxy_xds_reconnects_total", "counter", s.reconnects.load());
   out += line("trellis_proxy_xds_connected", "gauge", s.connected.load());
-  out += line("trellis_proxy_config_generation", "gauge", s.config_generation.load());
+  out += line("trellis_proxy_xds_config_generation", "gauge", s.config_generation.load());
   out += "# TYPE trellis_proxy_xds_version_info gauge\n";
   for (const auto& [type, version] : client.versions()) {
     out += fmt::format("trellis_proxy_xds_version_info{{type=\"{}\",version=\"{}\"}} 1\n", type,
