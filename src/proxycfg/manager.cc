@@ -94,9 +94,13 @@ Manager::~Manager() {
   waiter_.cancel();
 }
 
-uint64_t Manager::add(const std::string& proxy_id, Callback cb) {
+uint64_t Manager::add(const std::string& proxy_id, Callback cb, bool use_sds) {
   uint64_t id = next_id_++;
-  watches_[id] = Watch{proxy_id, std::move(cb), {}, nullptr};
+  Watch w;
+  w.proxy_id = proxy_id;
+  w.cb = std::move(cb);
+  w.use_sds = use_sds || config_.use_sds;
+  watches_[id] = std::move(w);
   if (watches_.size() == 1) {
     watchStore();
     startLeafTimer();
@@ -179,7 +183,7 @@ void Manager::pass() {
       snap = refreshEndpointsOnly(w);
       if (!snap) continue;
     } else if (sidecar) {
-      snap = buildSidecar(*reg);
+      snap = buildSidecar(*reg, w.use_sds);
       w.reg_index = reg->modify_index();
       w.entries_index = entries_index_;
     } else {
@@ -348,7 +352,7 @@ std::string Manager::protocolFor(const std::string& service,
   return "tcp";
 }
 
-std::shared_ptr<ConfigSnapshot> Manager::buildSidecar(const pb::Service& reg) {
+std::shared_ptr<ConfigSnapshot> Manager::buildSidecar(const pb::Service& reg, bool use_sds) {
   const pb::ConnectProxyConfig& proxy = reg.proxy();
   if (!roots_) return nullptr;
   auto leaf = leaves_.find(proxy.destination_service_name());
@@ -360,7 +364,7 @@ std::shared_ptr<ConfigSnapshot> Manager::buildSidecar(const pb::Service& reg) {
   s->service = proxy.destination_service_name();
   s->service_id = proxy.destination_service_id();
   s->datacenter = config_.datacenter;
-  s->use_sds = config_.use_sds;
+  s->use_sds = use_sds;
   json cfg = parseObject(proxy.config_json());
   s->public_bind_address = configString(cfg, "bind_address");
   if (s->public_bind_address.empty()) s->public_bind_address = reg.address();

@@ -58,7 +58,8 @@ class Manager {
   // Watches the client `proxy_id` (xDS node.id). A registered connect-proxy service of the local
   // node with that ID makes it a sidecar; any other ID is a proxyless gRPC client whose services
   // come from setProxylessNames. The first snapshot arrives once it is complete.
-  uint64_t add(const std::string& proxy_id, Callback cb);
+  // `use_sds`: serve certificates as SDS secrets (Trellis' own proxy) instead of inline.
+  uint64_t add(const std::string& proxy_id, Callback cb, bool use_sds = false);
   void setProxylessNames(uint64_t id, std::vector<std::string> names);
   void remove(uint64_t id);
 
@@ -78,6 +79,7 @@ class Manager {
     std::string proxy_id;
     Callback cb;
     std::vector<std::string> proxyless_names;
+    bool use_sds = false;
     std::shared_ptr<const ConfigSnapshot> last;
     uint64_t reg_index = 0;  // registration ModifyIndex and config-entries index of `last`
     uint64_t entries_index = 0;
@@ -94,7 +96,7 @@ class Manager {
   std::shared_ptr<const Intentions> intentionsFor(const std::string& service);
   std::shared_ptr<const EndpointSet> endpointsFor(const Target& t);
   Endpoint endpointOf(const pb::Service& svc) const;
-  std::shared_ptr<ConfigSnapshot> buildSidecar(const pb::Service& proxy);
+  std::shared_ptr<ConfigSnapshot> buildSidecar(const pb::Service& proxy, bool use_sds);
   std::shared_ptr<ConfigSnapshot> buildProxyless(const Watch& w);
   std::string protocolFor(const std::string& service, const std::string& upstream_config) const;
   static bool sameSnapshot(const ConfigSnapshot& a, const ConfigSnapshot& b);

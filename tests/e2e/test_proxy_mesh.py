@@ -249,6 +249,8 @@ def test_ca_rotation_keeps_a_live_stream(mesh_agent):
         assert eventually(lambda: talk(mesh.upstream)) == "db-1"
         web_stats = mesh.web.stats()
         assert web_stats.get("trellis_proxy_xds_updates_applied_total", 0) >= 2
+        # trellis-proxy gets its certificates as SDS secrets (decision 0002).
+        assert any("tls.v3.Secret" in k for k in web_stats), sorted(web_stats)[:20]
     finally:
         mesh.stop()
 

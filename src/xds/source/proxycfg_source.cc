@@ -76,7 +76,10 @@ Result<std::unique_ptr<Subscription>> ProxycfgSource::subscribe(
   if (node.id.empty()) return invalidArgument("node.id is required");
   auto link = std::make_shared<Link>();
   link->on_update = std::move(on_update);
-  asio::post(core_, [this, link, id = node.id] {
+  // Trellis' own proxy takes certificates as SDS secrets, so a new leaf changes one Secret and
+  // no listener or cluster (decision 0002); Envoy gets them inline, as Consul serves them.
+  bool use_sds = node.user_agent_name == "trellis-proxy";
+  asio::post(core_, [this, link, id = node.id, use_sds] {
     {
       std::lock_guard lock(link->mu);
       if (!link->alive) return;
@@ -94,7 +97,7 @@ Result<std::unique_ptr<Subscription>> ProxycfgSource::subscribe(
         l->running = true;
       }
       if (start) asio::post(pool_, [this, l] { generateFor(l); });
-    });
+    }, use_sds);
   });
   return std::unique_ptr<Subscription>(new LinkSubscription(core_, manager_, link));
 }
