@@ -30,12 +30,14 @@ using namespace trellis;
 constexpr const char* kUsage =
     "Usage: trellis-proxy -bootstrap FILE [-workers N] [-admin-bind HOST:PORT] [-drain SECONDS]\n"
     "                     [-log-level trace|debug|info|warn|error]\n"
+    "                     [-close-denied-connections=true|false]\n"
     "       trellis-proxy -proxy-id ID -xds-addr HOST:PORT [-token TOKEN] [...]\n";
 
 struct Flags {
   std::string bootstrap, proxy_id, xds_addr, token, admin_bind, log_level = "info";
   size_t workers = 0;
   int drain_seconds = 5;
+  bool enforce_on_existing = true;
 };
 
 bool parseFlags(int argc, char** argv, Flags* f, std::string* error) {
@@ -83,6 +85,9 @@ bool parseFlags(int argc, char** argv, Flags* f, std::string* error) {
       } else if (a == "-drain") {
         if (!next()) return false;
         f->drain_seconds = std::stoi(value);
+      } else if (a == "-close-denied-connections") {
+        // Boolean: bare means true; -close-denied-connections=false turns it off.
+        f->enforce_on_existing = !inline_value || (value != "false" && value != "0");
       } else if (a == "-h" || a == "-help") {
         *error = "";
         return false;
@@ -208,6 +213,7 @@ int main(int argc, char** argv) {
 
   proxy::data::DataPlaneOptions dopts;
   dopts.workers = f.workers;
+  dopts.enforce_on_existing = f.enforce_on_existing;
   proxy::data::DataPlane plane(dopts);
   proxy::xds::XdsClient client(xopts, [&plane](proxy::ProxyConfigPtr config) {
     Status s = plane.apply(std::move(config));
