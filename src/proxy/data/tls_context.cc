@@ -152,6 +152,14 @@ Result<TlsContextPtr> TlsContext::create(const TlsMaterial& material, TlsRole ro
     SSL_CTX_set_verify(
         ctx, SSL_VERIFY_PEER | (require_peer_cert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), nullptr);
     SSL_CTX_set_session_id_context(ctx, kSessionIdContext, sizeof(kSessionIdContext) - 1);
+    // Stateful resumption: the session (with the client's certificate, which RBAC needs) stays
+    // in this context's cache and the ticket only names it. Stateless tickets would serialise
+    // the certificate into every ticket and parse it back on every resumption, which with
+    // OpenSSL 3.0's key decoders cost about 0.4 ms of CPU per new connection (measured with
+    // perf on the new-connection-per-request run).
+    SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+    SSL_CTX_sess_set_cache_size(ctx, 20480);
     SSL_CTX_set_num_tickets(ctx, 1);
     SSL_CTX_set_tlsext_servername_callback(ctx, onServerName);
   } else {
