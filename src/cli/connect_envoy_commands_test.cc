@@ -213,5 +213,22 @@ TEST(ConnectEnvoyTest, WithoutBootstrapNeedsAnEnvoyBinary) {
   EXPECT_NE(r.err.find("Couldn't find envoy binary"), std::string::npos) << r.err;
 }
 
+TEST(ConnectProxyTest, BootstrapIsTheSameAsEnvoys) {
+  FakeAgent agent(agentWith(kServices, "web-sidecar-proxy", kSidecar));
+  auto envoy = runCli({"connect", "envoy", "-bootstrap", "-sidecar-for", "web"}, agent);
+  auto proxy = runCli({"connect", "proxy", "-bootstrap", "-sidecar-for", "web"}, agent);
+  ASSERT_EQ(proxy.code, 0) << proxy.err;
+  EXPECT_EQ(bootstrapOf(proxy), bootstrapOf(envoy));
+}
+
+TEST(ConnectProxyTest, MissingProxyBinaryIsAClearError) {
+  FakeAgent agent(agentWith(kServices, "web-sidecar-proxy", kSidecar));
+  auto r = runCli({"connect", "proxy", "-sidecar-for", "web", "-proxy-binary",
+                   ::testing::TempDir() + "/no-such-trellis-proxy"},
+                  agent);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("Failed to exec"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace trellis::cli
