@@ -85,7 +85,7 @@ free_port() {
 start() {
   local name=$1
   shift
-  echo "[$name] \$ $*" >&2
+  echo "[$name] \$ $(printf "%q " "$@")" >&2
   "$@" >"$WORK/$name.log" 2>&1 &
   STARTED=$!
   PIDS+=("$STARTED")
@@ -254,7 +254,7 @@ measure() {
     python3 "$HERE/procstat.py" peak "$RUN_LIMIT" ${PAIR[$row]} >"$base.peak" &
     sampler=$!
   fi
-  echo "[$row ${NAME[$row]} round $round $workload] \$ $*" >&2
+  echo "[$row ${NAME[$row]} round $round $workload] \$ $(printf "%q " "$@")" >&2
   timeout "$RUN_LIMIT" "$@" >"$base.out" 2>&1 || log "run failed ($?): $(tail -2 "$base.out")"
   if [[ -n $sampler ]]; then
     kill "$sampler" 2>/dev/null || true
