@@ -11,6 +11,10 @@ PACKAGES=(
   clang libclang-rt-14-dev
   python3 python3-pytest python3-requests python3-consul
   etcd-server etcd-client wrk procps psmisc dnsutils dnsperf dnsmasq-base
+  # bench/proxy's peers: each runs from a config file in a temp dir, never as a system service.
+  # On Debian 12 nginx-light is only a metapackage over nginx; nginx plus the stream module is the
+  # smallest install that can do TLS-terminating TCP proxying.
+  haproxy stunnel4 nginx libnginx-mod-stream
 )
 
 missing=()
@@ -29,8 +33,38 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   SUDO=""
   if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
   export DEBIAN_FRONTEND=noninteractive
+  # Packages such as nginx and haproxy start a system service (nginx on port 80) from their
+  # postinst. A policy-rc.d that answers 101 ("action forbidden") stops invoke-rc.d and
+  # deb-systemd-invoke from starting anything during this install; any policy that was already
+  # there is put back afterwards.
+  policy=/usr/sbin/policy-rc.d
+  policy_backup=$(mktemp)
+  had_policy=0
+  if [[ -e $policy ]]; then cp -p "$policy" "$policy_backup"; had_policy=1; fi
+  restore_policy() {
+    if [[ $had_policy -eq 1 ]]; then
+      $SUDO cp -p "$policy_backup" "$policy"
+    else
+      $SUDO rm -f "$policy"
+    fi
+    rm -f "$policy_backup"
+  }
+  trap restore_policy EXIT
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+  $SUDO chmod 755 "$policy"
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  restore_policy
+  trap - EXIT
+  # On a systemd machine the units were still enabled: keep the benchmark peers from starting at
+  # the next boot. Only packages installed just now are touched.
+  if [[ -d /run/systemd/system ]]; then
+    for unit in nginx haproxy stunnel4; do
+      if [[ " ${missing[*]} " == *" $unit "* ]]; then
+        $SUDO systemctl disable --now "$unit" 2>/dev/null || true
+      fi
+    done
+  fi
 fi
 
 # npm packages for the end-to-end tests (pinned by tests/e2e/node/package-lock.json).
