@@ -9,7 +9,8 @@
 # Env: ROWS ("a b c d e"), ROUNDS (3), DURATION (s per run, 10), WARMUP (s, 2), THREADS (wrk, 2),
 #      CONNS (32, small keep-alive), CONNS_LARGE (8, 1 MiB), CONNS_CLOSE (16, new connection per
 #      request), RATE (1000/s), RATE_CONNS (32), WORKERS (peers' threads or processes, nproc),
-#      ORIGIN_WORKERS (nproc), SMALL_BYTES (128), TRELLIS_BIN, RATEBENCH, WRK, KEEP=1 (keep $WORK).
+#      ORIGIN_WORKERS (nproc), SMALL_BYTES (128), TRELLIS_BIN, RATEBENCH, WRK, KEEP=1 (keep $WORK),
+#      PROXY_ARGS (extra trellis-proxy flags for row b, e.g. "-workers 1"), HOLD=N (start the rows, print their ports, keep them up N seconds for profiling, exit).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -31,6 +32,7 @@ WORKERS=${WORKERS:-$(nproc)}
 ORIGIN_WORKERS=${ORIGIN_WORKERS:-$(nproc)}
 SMALL_BYTES=${SMALL_BYTES:-128}
 KEEP=${KEEP:-0}
+HOLD=${HOLD:-0}
 RUN_LIMIT=$((DURATION + WARMUP + 30))  # hard cap on any single load run, in seconds
 # HAProxy refuses to start when maxconn needs more descriptors than it may open (2 per
 # connection); the same bound goes to nginx so both run under it.
@@ -165,10 +167,10 @@ EOF
   done
   export CONSUL_HTTP_ADDR=127.0.0.1:$HTTP_PORT
   start trellis-server "$TRELLIS_BIN" connect proxy -sidecar-for origin \
-    -admin-bind "127.0.0.1:$admin_server" -http-addr "127.0.0.1:$HTTP_PORT"
+    -admin-bind "127.0.0.1:$admin_server" -http-addr "127.0.0.1:$HTTP_PORT" ${PROXY_ARGS:+-- $PROXY_ARGS}
   local server_pid=$STARTED
   start trellis-client "$TRELLIS_BIN" connect proxy -sidecar-for load \
-    -admin-bind "127.0.0.1:$admin_client" -http-addr "127.0.0.1:$HTTP_PORT"
+    -admin-bind "127.0.0.1:$admin_client" -http-addr "127.0.0.1:$HTTP_PORT" ${PROXY_ARGS:+-- $PROXY_ARGS}
   PAIR[b]="$server_pid $STARTED"
   ENTRY[b]=$upstream
   wait_get "$admin_server" /ready 30 && wait_get "$admin_client" /ready 30 \
@@ -236,6 +238,13 @@ for row in $ROWS; do
   ACTIVE+=("$row")
 done
 [[ ${#ACTIVE[@]} -gt 0 ]] || die "no row could start"
+if ((HOLD > 0)); then  # for profiling by hand: keep the pairs up, print where they listen
+  for row in "${ACTIVE[@]}"; do
+    log "hold: row ($row) ${NAME[$row]} listens on 127.0.0.1:${ENTRY[$row]}, pids ${PAIR[$row]:-}"
+  done
+  sleep "$HOLD" & wait $!  # in the background so INT/TERM run the cleanup at once
+  exit 0
+fi
 sleep 2
 for row in "${ACTIVE[@]}"; do
   # shellcheck disable=SC2086
