@@ -262,9 +262,16 @@ bool Connection::move(Socket& src, Socket& dst, RelayBuffer& buf, bool to_upstre
     while (!buf.empty()) {
       const IoResult w = dst.transport->write(buf.data(), buf.size());
       if (w.status == IoStatus::kOk) {
+        // A short plain send means the socket's buffer is full (the next send would be EAGAIN).
+        // TLS writes return after each record (partial-write mode), so they prove nothing.
+        const bool partial = w.bytes < buf.size() && dst.transport->ssl() == nullptr;
         buf.consume(w.bytes);
         (to_upstream ? cs.bytes_sent : ls.bytes_sent).fetch_add(w.bytes, std::memory_order_relaxed);
         progressed = true;
+        if (partial) {
+          want(dst, IoStatus::kWantWrite);
+          break;
+        }
         continue;
       }
       if (w.status == IoStatus::kError || w.status == IoStatus::kEof) {
@@ -284,12 +291,17 @@ bool Connection::move(Socket& src, Socket& dst, RelayBuffer& buf, bool to_upstre
       }
     }
     if (src.eof || buf.full()) return progressed;
+    if (src.drained) {  // the last read emptied the socket: wait for readability
+      want(src, IoStatus::kWantRead);
+      return progressed;
+    }
     const IoResult r = src.transport->read(buf.space(), buf.spaceSize());
     switch (r.status) {
       case IoStatus::kOk:
         buf.commit(r.bytes);
         (to_upstream ? ls.bytes_received : cs.bytes_received)
             .fetch_add(r.bytes, std::memory_order_relaxed);
+        src.drained = src.transport->drained();
         progressed = true;
         continue;
       case IoStatus::kEof:
@@ -319,6 +331,7 @@ void Connection::arm(Socket& s) {
     s.sock.async_wait(tcp::socket::wait_read,
                       [self = shared_from_this(), &s](const boost::system::error_code& ec) {
                         s.read_armed = false;
+                        s.drained = false;
                         if (!ec) self->pump();
                       });
   }

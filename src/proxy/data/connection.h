@@ -48,8 +48,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     bool write_armed = false;
     bool want_read = false;
     bool want_write = false;
-    bool eof = false;   // peer finished sending
-    bool shut = false;  // we finished sending
+    bool drained = false;  // a read emptied the socket: read again only once it is readable
+    bool eof = false;      // peer finished sending
+    bool shut = false;     // we finished sending
   };
 
   void pump();

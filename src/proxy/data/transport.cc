@@ -3,11 +3,72 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstring>
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
 
 namespace trellis::proxy::data {
 namespace {
+
+// Socket I/O for TLS through our own BIO rather than OpenSSL's fd BIO: recv/send instead of
+// read/write (MSG_NOSIGNAL), and it remembers whether the last recv emptied the socket. With
+// read-ahead on, that lets the relay skip the read that would only return EAGAIN.
+struct SocketBioState {
+  int fd = -1;
+  bool drained = false;  // the last recv returned less than asked for, or EAGAIN
+};
+
+int socketBioRead(BIO* bio, char* buf, int len) {
+  auto* st = static_cast<SocketBioState*>(BIO_get_data(bio));
+  BIO_clear_retry_flags(bio);
+  for (;;) {
+    const ssize_t n = ::recv(st->fd, buf, static_cast<size_t>(len), 0);
+    if (n >= 0) {
+      st->drained = n < len;
+      return static_cast<int>(n);
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      st->drained = true;
+      BIO_set_retry_read(bio);
+    }
+    return -1;
+  }
+}
+
+int socketBioWrite(BIO* bio, const char* buf, int len) {
+  auto* st = static_cast<SocketBioState*>(BIO_get_data(bio));
+  BIO_clear_retry_flags(bio);
+  for (;;) {
+    const ssize_t n = ::send(st->fd, buf, static_cast<size_t>(len), MSG_NOSIGNAL);
+    if (n >= 0) return static_cast<int>(n);
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) BIO_set_retry_write(bio);
+    return -1;
+  }
+}
+
+long socketBioCtrl(BIO*, int cmd, long, void*) {
+  // FLUSH: nothing is buffered here. Everything else (KTLS queries, pending counts): not supported.
+  return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+int socketBioPuts(BIO* bio, const char* s) {
+  return socketBioWrite(bio, s, static_cast<int>(std::strlen(s)));
+}
+
+const BIO_METHOD* socketBioMethod() {
+  static BIO_METHOD* method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "trellis-socket");
+    BIO_meth_set_read(m, socketBioRead);
+    BIO_meth_set_write(m, socketBioWrite);
+    BIO_meth_set_puts(m, socketBioPuts);
+    BIO_meth_set_ctrl(m, socketBioCtrl);
+    return m;
+  }();
+  return method;
+}
 
 class PlainTransport final : public Transport {
  public:
@@ -18,7 +79,10 @@ class PlainTransport final : public Transport {
   IoResult read(char* buf, size_t len) override {
     for (;;) {
       const ssize_t n = ::recv(fd_, buf, len, 0);
-      if (n > 0) return {IoStatus::kOk, static_cast<size_t>(n)};
+      if (n > 0) {
+        drained_ = static_cast<size_t>(n) < len;
+        return {IoStatus::kOk, static_cast<size_t>(n)};
+      }
       if (n == 0) return {IoStatus::kEof};
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return {IoStatus::kWantRead};
@@ -40,37 +104,48 @@ class PlainTransport final : public Transport {
     return {::shutdown(fd_, SHUT_WR) == 0 ? IoStatus::kOk : IoStatus::kError};
   }
 
+  bool drained() const override { return drained_; }
+
  private:
   int fd_;
+  bool drained_ = false;
 };
 
 class TlsTransport final : public Transport {
  public:
+  // The error queue is cleared after every failure (mapError, classifyHandshakeFailure's caller)
+  // rather than before every call: workers run nothing else that leaves errors behind, and the
+  // per-call clear showed up in profiles.
   TlsTransport(int fd, const TlsContext& ctx) : fd_(fd), ssl_(SSL_new(ctx.get())) {
-    SSL_set_fd(ssl_, fd);
+    bio_state_.fd = fd;
+    BIO* bio = BIO_new(socketBioMethod());
+    BIO_set_data(bio, &bio_state_);
+    BIO_set_init(bio, 1);
+    SSL_set_bio(ssl_, bio, bio);
   }
   ~TlsTransport() override { SSL_free(ssl_); }
 
   IoResult handshake() override {
-    ERR_clear_error();
     const int r = SSL_do_handshake(ssl_);
     if (r == 1) return {};
     const int e = SSL_get_error(ssl_, r);
     if (e == SSL_ERROR_WANT_READ) return {IoStatus::kWantRead};
     if (e == SSL_ERROR_WANT_WRITE) return {IoStatus::kWantWrite};
     failure_ = classifyHandshakeFailure(ssl_, e);
+    ERR_clear_error();
     return {IoStatus::kError};
   }
 
   IoResult read(char* buf, size_t len) override {
-    ERR_clear_error();
     size_t n = 0;
     if (SSL_read_ex(ssl_, buf, len, &n) == 1) return {IoStatus::kOk, n};
     return mapError(SSL_get_error(ssl_, 0));
   }
 
+  // Everything the socket had is inside OpenSSL and consumed: another read would be EAGAIN.
+  bool drained() const override { return bio_state_.drained && SSL_has_pending(ssl_) == 0; }
+
   IoResult write(const char* buf, size_t len) override {
-    ERR_clear_error();
     size_t n = 0;
     if (SSL_write_ex(ssl_, buf, len, &n) == 1) return {IoStatus::kOk, n};
     return mapError(SSL_get_error(ssl_, 0));
@@ -78,7 +153,6 @@ class TlsTransport final : public Transport {
 
   IoResult shutdownWrite() override {
     if (!close_notify_sent_) {
-      ERR_clear_error();
       const int r = SSL_shutdown(ssl_);
       if (r < 0) {
         const int e = SSL_get_error(ssl_, r);
@@ -114,6 +188,7 @@ class TlsTransport final : public Transport {
 
   int fd_;
   SSL* ssl_;
+  SocketBioState bio_state_;
   bool close_notify_sent_ = false;
   TlsFailure failure_ = TlsFailure::kOther;
 };

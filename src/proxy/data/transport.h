@@ -2,8 +2,8 @@
 // The transport socket seam: how a connection moves bytes over one TCP socket, in plain text or
 // TLS. Readiness-based and non-blocking: every call tries the operation now and, when it cannot
 // progress, says which socket readiness (read or write) would let it; the connection then waits on
-// the socket and calls again. TLS reads straight from the socket (an fd BIO), so a relayed byte is
-// copied once into the connection's buffer and once out of it.
+// the socket and calls again. TLS reads straight from the socket (a socket BIO of ours, with
+// read-ahead), so a relayed byte is copied once into the connection's buffer and once out of it.
 //
 // Called only on the owning worker's thread. The connection owns the socket (and its fd) and must
 // keep it open for the transport's lifetime.
@@ -32,6 +32,10 @@ class Transport {
   // kOk with bytes > 0, or kEof (peer finished sending), kWantRead/kWantWrite, kError.
   virtual IoResult read(char* buf, size_t len) = 0;
   virtual IoResult write(const char* buf, size_t len) = 0;
+  // True when the last successful read() left nothing behind: the socket returned less than asked
+  // and (TLS) nothing is buffered in OpenSSL. The caller may then wait for readability instead of
+  // calling read() once more only to get kWantRead.
+  virtual bool drained() const { return false; }
   // Half-close: tells the peer we send no more (TLS close_notify, then TCP FIN); reading goes on.
   virtual IoResult shutdownWrite() = 0;
   virtual TlsFailure failure() const { return TlsFailure::kOther; }

@@ -74,7 +74,7 @@ class Worker {
 
   size_t index_;
   WorkerOptions options_;
-  boost::asio::io_context ioc_;
+  boost::asio::io_context ioc_{1};  // run by one thread: asio may skip some locking
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   CompiledConfigPtr config_;
   std::map<std::string, std::shared_ptr<Acceptor>> acceptors_;
