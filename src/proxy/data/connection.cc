@@ -1,5 +1,11 @@
 #include "proxy/data/connection.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "common/log.h"
@@ -15,30 +21,58 @@ Connection::Connection(Worker& worker, std::shared_ptr<const CompiledListener> l
                        tcp::socket socket)
     : worker_(worker),
       listener_(std::move(listener)),
-      down_(worker.context()),
-      up_(worker.context()),
+      down_(worker.context(), this),
+      up_(worker.context(), this),
       timer_(worker.context()) {
   down_.sock = std::move(socket);
 }
 
-Connection::~Connection() = default;
+Connection::~Connection() {
+  for (Socket* s : {&down_, &up_}) {
+    if (s->fd >= 0) ::close(s->fd);
+  }
+}
 
 void Connection::start() {
   listener_->stats->connections_total.fetch_add(1, std::memory_order_relaxed);
   listener_->stats->connections_active.fetch_add(1, std::memory_order_relaxed);
-  boost::system::error_code ec;
-  down_.sock.non_blocking(true, ec);
-  down_.sock.set_option(tcp::no_delay(true), ec);
-  const int fd = down_.sock.native_handle();
+  if (!adopt(down_)) return close();
   if (listener_->tls) {
-    down_.transport = makeTlsServerTransport(fd, *listener_->tls, &listener_->config->server_names);
+    down_.transport =
+        makeTlsServerTransport(down_.fd, *listener_->tls, &listener_->config->server_names);
     state_ = State::kDownHandshake;
     armTimer(worker_.options().handshake_timeout);
     pump();
   } else {
-    down_.transport = makePlainTransport(fd);
+    down_.transport = makePlainTransport(down_.fd);
     onDownstreamReady();
   }
+}
+
+bool Connection::adopt(Socket& s) {
+  boost::system::error_code ec;
+  s.fd = s.sock.release(ec);
+  if (ec) {
+    s.fd = -1;
+    return false;
+  }
+  int on = 1;
+  ::ioctl(s.fd, FIONBIO, &on);
+  ::setsockopt(s.fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+  return worker_.watch(s.fd, &s);
+}
+
+void Connection::onSocketEvents(Socket& s, uint32_t events) {
+  if (closed_) return;
+  const bool readable = (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
+  const bool writable = (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0;
+  if (readable) s.drained = false;
+  // A short read says nothing about a FIN or an error queued behind the data, and no further
+  // edge would announce them: from here on every read goes on until it sees EAGAIN or EOF.
+  if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) s.hup = true;
+  // Edge-triggered: an edge nobody waits for is dropped, which is safe because every wait is
+  // set after an operation found the socket empty (or full), so the next change raises an edge.
+  if ((readable && s.want_read) || (writable && s.want_write)) pump();
 }
 
 void Connection::close() {
@@ -48,7 +82,12 @@ void Connection::close() {
   boost::system::error_code ec;
   timer_.cancel();
   down_.sock.close(ec);
-  up_.sock.close(ec);
+  up_.sock.close(ec);  // an upstream connect still in flight
+  // The transports hold the fds; closing an fd also takes it out of the poller's epoll set.
+  for (Socket* s : {&down_, &up_}) {
+    if (s->fd >= 0) ::close(s->fd);
+    s->fd = -1;
+  }
   listener_->stats->connections_active.fetch_sub(1, std::memory_order_relaxed);
   if (!endpoint_key_.empty()) {
     auto& active = worker_.lbState(cluster_->config->name).active;
@@ -97,8 +136,7 @@ void Connection::pump() {
       if (!relay()) return;
       break;
   }
-  arm(down_);
-  arm(up_);
+  // Nothing to arm: both fds sit in the worker's epoll set; onSocketEvents checks the wants.
 }
 
 void Connection::onDownstreamReady() {
@@ -185,10 +223,8 @@ void Connection::onConnected(const boost::system::error_code& ec, uint64_t attem
   ++worker_.lbState(cluster_->config->name).active[endpoint_key_];
   cluster_->stats->connections_total.fetch_add(1, std::memory_order_relaxed);
   cluster_->stats->connections_active.fetch_add(1, std::memory_order_relaxed);
-  boost::system::error_code ignored;
-  up_.sock.non_blocking(true, ignored);
-  up_.sock.set_option(tcp::no_delay(true), ignored);
-  const int fd = up_.sock.native_handle();
+  if (!adopt(up_)) return close();
+  const int fd = up_.fd;
   if (!cluster_->tls) {
     up_.transport = makePlainTransport(fd);
     return startRelay();
@@ -301,7 +337,7 @@ bool Connection::move(Socket& src, Socket& dst, RelayBuffer& buf, bool to_upstre
         buf.commit(r.bytes);
         (to_upstream ? ls.bytes_received : cs.bytes_received)
             .fetch_add(r.bytes, std::memory_order_relaxed);
-        src.drained = src.transport->drained();
+        src.drained = !src.hup && src.transport->drained();
         progressed = true;
         continue;
       case IoStatus::kEof:
@@ -322,27 +358,6 @@ bool Connection::move(Socket& src, Socket& dst, RelayBuffer& buf, bool to_upstre
 void Connection::want(Socket& s, IoStatus status) {
   if (status == IoStatus::kWantRead) s.want_read = true;
   if (status == IoStatus::kWantWrite) s.want_write = true;
-}
-
-void Connection::arm(Socket& s) {
-  if (closed_ || !s.sock.is_open()) return;
-  if (s.want_read && !s.read_armed) {
-    s.read_armed = true;
-    s.sock.async_wait(tcp::socket::wait_read,
-                      [self = shared_from_this(), &s](const boost::system::error_code& ec) {
-                        s.read_armed = false;
-                        s.drained = false;
-                        if (!ec) self->pump();
-                      });
-  }
-  if (s.want_write && !s.write_armed) {
-    s.write_armed = true;
-    s.sock.async_wait(tcp::socket::wait_write,
-                      [self = shared_from_this(), &s](const boost::system::error_code& ec) {
-                        s.write_armed = false;
-                        if (!ec) self->pump();
-                      });
-  }
 }
 
 void Connection::armTimer(std::chrono::steady_clock::duration after) {

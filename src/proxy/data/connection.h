@@ -18,6 +18,7 @@
 #include "proxy/data/compiled_config.h"
 #include "proxy/data/relay_buffer.h"
 #include "proxy/data/transport.h"
+#include "proxy/data/worker.h"
 
 namespace trellis::proxy::data {
 
@@ -40,15 +41,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   enum class State { kDownHandshake, kConnecting, kUpHandshake, kRelaying };
-  struct Socket {
-    explicit Socket(boost::asio::io_context& ioc) : sock(ioc) {}
+  // One side. `sock` is asio's only until the TCP connection is up (accepted, or connected
+  // upstream); then the fd is released to `fd` and registered with the worker's poller.
+  struct Socket final : PollTarget {
+    Socket(boost::asio::io_context& ioc, Connection* c) : sock(ioc), owner(c) {}
+    void onPollEvents(uint32_t events) override { owner->onSocketEvents(*this, events); }
     boost::asio::ip::tcp::socket sock;
+    Connection* owner;
+    int fd = -1;
     std::unique_ptr<Transport> transport;
-    bool read_armed = false;
-    bool write_armed = false;
     bool want_read = false;
     bool want_write = false;
     bool drained = false;  // a read emptied the socket: read again only once it is readable
+    bool hup = false;      // the poller saw RDHUP/HUP/ERR: a FIN or error waits behind any data
     bool eof = false;      // peer finished sending
     bool shut = false;     // we finished sending
   };
@@ -62,7 +67,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool relay();
   bool move(Socket& src, Socket& dst, RelayBuffer& buf, bool downstream_to_upstream);
   void want(Socket& s, IoStatus status);
-  void arm(Socket& s);
+  // Takes the connected fd from asio into the worker's poller; false if that failed.
+  bool adopt(Socket& s);
+  void onSocketEvents(Socket& s, uint32_t events);
   void armTimer(std::chrono::steady_clock::duration after);
   void onTimer();
 

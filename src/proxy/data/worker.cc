@@ -1,6 +1,11 @@
 #include "proxy/data/worker.h"
 
+#include <sys/epoll.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
 
 #include <vector>
 
@@ -20,9 +25,49 @@ struct Worker::Acceptor {
 };
 
 Worker::Worker(size_t index, WorkerOptions options)
-    : index_(index), options_(options), work_(asio::make_work_guard(ioc_)), drain_timer_(ioc_) {}
+    : index_(index),
+      options_(options),
+      work_(asio::make_work_guard(ioc_)),
+      poller_(ioc_),
+      drain_timer_(ioc_) {
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0)
+    throw std::runtime_error(std::string("epoll_create1: ") + std::strerror(errno));
+  poller_.assign(epoll_fd_);  // the descriptor now owns the fd
+  armPoller();
+}
 
 Worker::~Worker() = default;
+
+bool Worker::watch(int fd, PollTarget* target) {
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  ev.data.ptr = target;
+  return ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) == 0;
+}
+
+void Worker::armPoller() {
+  poller_.async_wait(asio::posix::stream_descriptor::wait_read,
+                     [this](const boost::system::error_code& ec) {
+                       if (ec) return;  // closed: the worker is stopping
+                       onPollerReady();
+                     });
+}
+
+void Worker::onPollerReady() {
+  constexpr int kBatch = 128;
+  epoll_event events[kBatch];
+  for (int round = 0; round < 4; ++round) {  // bounded, so timers and posts are not starved
+    const int n = ::epoll_wait(epoll_fd_, events, kBatch, 0);
+    for (int i = 0; i < n; ++i) {
+      static_cast<PollTarget*>(events[i].data.ptr)->onPollEvents(events[i].events);
+    }
+    if (n < kBatch) break;
+  }
+  // Connections closed in this batch may still have had events later in it: freed only now.
+  retired_.clear();
+  armPoller();
+}
 
 void Worker::run() { ioc_.run(); }
 
@@ -58,6 +103,8 @@ void Worker::checkDrained() {
   lb_.clear();
   config_.reset();
   work_.reset();
+  boost::system::error_code ec;
+  poller_.close(ec);
   // Queued after the handlers the closes just aborted, so those still run and free their
   // connections on this thread.
   asio::post(ioc_, [this] { ioc_.stop(); });
@@ -70,7 +117,18 @@ std::shared_ptr<const CompiledCluster> Worker::cluster(const std::string& name) 
 }
 
 void Worker::remove(Connection* c) {
-  if (connections_.erase(c) > 0) connection_count_.fetch_sub(1);
+  auto it = connections_.find(c);
+  if (it == connections_.end()) return;
+  retired_.push_back(std::move(it->second));
+  connections_.erase(it);
+  connection_count_.fetch_sub(1);
+  if (!retire_posted_) {  // closes outside a poller batch (timers, drain) free after their handler
+    retire_posted_ = true;
+    asio::post(ioc_, [this] {
+      retire_posted_ = false;
+      retired_.clear();
+    });
+  }
 }
 
 void Worker::onUpdate(WorkerUpdate& update) {

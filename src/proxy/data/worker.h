@@ -12,9 +12,11 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "proxy/data/compiled_config.h"
@@ -24,6 +26,15 @@
 namespace trellis::proxy::data {
 
 class Connection;
+
+// Something registered with a worker's poller: told the epoll events of its fd.
+class PollTarget {
+ public:
+  virtual void onPollEvents(uint32_t events) = 0;
+
+ protected:
+  ~PollTarget() = default;
+};
 
 struct WorkerOptions {
   size_t buffer_bytes = 64 * 1024;  // per direction per connection
@@ -63,7 +74,12 @@ class Worker {
   LbState& lbState(const std::string& cluster) { return lb_[cluster]; }
   SessionCache& sessions() { return sessions_; }
   const WorkerOptions& options() const { return options_; }
+  // The connection is kept alive until the current event batch is over, then released.
   void remove(Connection* c);
+  // Relayed sockets are registered once, edge-triggered for both directions, in the worker's
+  // own epoll set; that set is waited on through asio. asio's async_wait would re-arm the socket
+  // with an epoll_ctl on every wait (two per proxied request and direction in profiles).
+  bool watch(int fd, PollTarget* target);
 
  private:
   struct Acceptor;
@@ -71,6 +87,8 @@ class Worker {
   void accept(const std::shared_ptr<Acceptor>& a);
   void enforce(const CompiledConfig* old_config, const CompiledConfig& config);
   void checkDrained();
+  void armPoller();
+  void onPollerReady();
 
   size_t index_;
   WorkerOptions options_;
@@ -79,6 +97,10 @@ class Worker {
   CompiledConfigPtr config_;
   std::map<std::string, std::shared_ptr<Acceptor>> acceptors_;
   std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
+  std::vector<std::shared_ptr<Connection>> retired_;  // closed during the current handler
+  bool retire_posted_ = false;
+  int epoll_fd_ = -1;
+  boost::asio::posix::stream_descriptor poller_;
   std::atomic<size_t> connection_count_{0};
   std::unordered_map<std::string, LbState> lb_;
   SessionCache sessions_;
