@@ -1,5 +1,7 @@
 #include "proxy/xds/ingest.h"
 
+#include "proxy/xds/pem.h"
+
 #include <set>
 
 namespace trellis::proxy::xds {
@@ -147,6 +149,11 @@ ProxyConfigPtr Ingest::build(const State& state) const {
   for (const auto& [name, held] : state.listeners) {
     Listener listener = held.parsed.listener;
     if (resolveTls(state, held.parsed.tls, listener.tls_material)) {
+      // Inbound peers must belong to a trust domain our roots vouch for: a root's SPIFFE URI
+      // names it. Roots without one (an external CA) leave the check to chain verification.
+      if (listener.require_client_certificate && listener.trust_domains.empty()) {
+        listener.trust_domains = spiffeTrustDomains(listener.tls_material.trusted_ca_pem);
+      }
       config->listeners.emplace(name, std::move(listener));
     } else if (auto it = previous.listeners.find(name); it != previous.listeners.end()) {
       config->listeners.emplace(name, it->second);

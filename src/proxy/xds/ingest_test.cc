@@ -5,7 +5,9 @@
 
 #include <envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h>
 
+#include "proxy/xds/pem.h"
 #include "proxy/xds/testing/snapshots.h"
+#include "proxy/xds/testing/test_pki.h"
 #include "xds/generators/test_snapshots.h"
 
 namespace trellis::proxy::xds {
@@ -69,6 +71,7 @@ TEST(IngestTest, TcpSidecar) {
   EXPECT_EQ(pub.tls_material.cert_chain_pem, pki().leaf_chain_pem);
   EXPECT_EQ(pub.tls_material.private_key_pem, pki().leaf_key_pem);
   EXPECT_EQ(pub.tls_material.trusted_ca_pem, pki().root_pem);
+  EXPECT_TRUE(pub.trust_domains.empty());  // this root names no trust domain: chain check only
   EXPECT_EQ(pub.cluster, "local_app");
   EXPECT_EQ(pub.stat_prefix, "public_listener");
   ASSERT_TRUE(pub.has_rbac);
@@ -303,6 +306,22 @@ TEST(IngestTest, RemovalDropsResources) {
   EXPECT_EQ(ingest.wantedAssignments(), std::set<std::string>{kCache});
   ingest.forget(kEndpointType, {kDb});
   EXPECT_EQ(ingest.resourceVersions(kEndpointType).size(), 1u);
+}
+
+TEST(IngestTest, InboundTrustDomainsComeFromTheRootsSpiffeUri) {
+  const auto p = testing::makeTestPki(spiffe("dc1", "web"), "spiffe://" + kTd);
+  Ingest ingest;
+  auto set = testing::generateSet(testing::withCerts(gen::tcpSidecar(), p));
+  auto config = applyAll(ingest, *set);
+  ASSERT_TRUE(config);
+  EXPECT_EQ(config->listeners.at(kPublic).trust_domains, std::vector<std::string>{kTd});
+  EXPECT_TRUE(config->listeners.at(kDbListener).trust_domains.empty());  // outbound
+
+  EXPECT_EQ(spiffeTrustDomains(p.root_pem + p.root_pem), std::vector<std::string>{kTd});
+  EXPECT_TRUE(spiffeTrustDomains(p.root_pem +
+                                 "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+                  .empty());  // a bundle that does not parse names nothing
+  EXPECT_TRUE(spiffeTrustDomains("").empty());
 }
 
 }  // namespace

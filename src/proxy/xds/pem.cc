@@ -1,5 +1,7 @@
 #include "proxy/xds/pem.h"
 
+#include <algorithm>
+#include <cctype>
 #include <memory>
 #include <string>
 #include <vector>
@@ -8,6 +10,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 namespace trellis::proxy::xds {
 
@@ -89,6 +92,31 @@ Status checkPrivateKey(std::string_view key_pem, std::string_view cert_chain_pem
     return invalidArgument("private key does not match the certificate");
   }
   return Status::ok();
+}
+
+std::vector<std::string> spiffeTrustDomains(std::string_view pem) {
+  constexpr std::string_view kScheme = "spiffe://";
+  std::vector<std::string> out;
+  auto certs = readCertificates(pem, "trusted roots");
+  if (!certs) return out;
+  for (const auto& cert : *certs) {
+    auto* names = static_cast<GENERAL_NAMES*>(
+        X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr));
+    if (names == nullptr) continue;
+    for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
+      const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
+      if (name->type != GEN_URI) continue;
+      const ASN1_IA5STRING* uri = name->d.uniformResourceIdentifier;
+      std::string_view v(reinterpret_cast<const char*>(uri->data), uri->length);
+      if (v.size() <= kScheme.size() || v.substr(0, kScheme.size()) != kScheme) continue;
+      v.remove_prefix(kScheme.size());
+      std::string td(v.substr(0, v.find('/')));
+      for (char& c : td) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (!td.empty() && std::find(out.begin(), out.end(), td) == out.end()) out.push_back(td);
+    }
+    GENERAL_NAMES_free(names);
+  }
+  return out;
 }
 
 }  // namespace trellis::proxy::xds

@@ -58,12 +58,15 @@ std::string keyPem(EVP_PKEY* key) {
 
 }  // namespace
 
-TestPki makeTestPki(const std::string& spiffe_uri) {
+TestPki makeTestPki(const std::string& spiffe_uri, const std::string& root_uri) {
   Pkey root_key = newKey();
   Cert root = newCert(root_key.get(), "Test Root CA", 1);
   X509_set_issuer_name(root.get(), X509_get_subject_name(root.get()));
   addExt(root.get(), root.get(), NID_basic_constraints, "critical,CA:TRUE");
   addExt(root.get(), root.get(), NID_key_usage, "critical,keyCertSign,cRLSign");
+  if (!root_uri.empty()) {
+    addExt(root.get(), root.get(), NID_subject_alt_name, ("URI:" + root_uri).c_str());
+  }
   X509_sign(root.get(), root_key.get(), EVP_sha256());
 
   Pkey leaf_key = newKey();

@@ -12,7 +12,8 @@ struct TestPki {
   std::string leaf_key_pem;
 };
 
-// A fresh EC P-256 root and a leaf for `spiffe_uri`, valid for a day around now.
-TestPki makeTestPki(const std::string& spiffe_uri);
+// A fresh EC P-256 root and a leaf for `spiffe_uri`, valid for a day around now. `root_uri`, when
+// set, goes into the root's URI SAN (as the built-in CA writes `spiffe://<trust-domain>`).
+TestPki makeTestPki(const std::string& spiffe_uri, const std::string& root_uri = "");
 
 }  // namespace trellis::proxy::xds::testing
