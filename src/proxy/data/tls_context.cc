@@ -215,6 +215,11 @@ void SessionCache::erase(const std::string& key) {
 
 void attachSessionSink(SSL* ssl, SessionSink* sink) { SSL_set_ex_data(ssl, sessionIndex(), sink); }
 
+void keepSessionResumable(SSL* ssl) {
+  if (ssl == nullptr || SSL_is_init_finished(ssl) != 1) return;
+  SSL_set_shutdown(ssl, SSL_get_shutdown(ssl) | SSL_SENT_SHUTDOWN);
+}
+
 void attachServerNames(SSL* ssl, const std::vector<std::string>* names) {
   SSL_set_ex_data(ssl, serverNamesIndex(), const_cast<std::vector<std::string>*>(names));
 }

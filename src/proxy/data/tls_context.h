@@ -76,6 +76,14 @@ struct SessionSink {
 };
 void attachSessionSink(SSL* ssl, SessionSink* sink);
 
+// Call right before SSL_free. A connection whose handshake finished counts as closed in order
+// even without a close_notify sent (reset, peer gone, idle close): otherwise OpenSSL drops its
+// session from the server's cache and marks the client's copy, the one the worker's
+// SessionCache holds, not resumable, so the next connection pays a full handshake. That rule
+// is TLS 1.0's; TLS 1.1 dropped it (RFC 5246, 7.2.1). A failed or unfinished handshake, or a
+// fatal alert later (which removes the session at once), keeps OpenSSL's default.
+void keepSessionResumable(SSL* ssl);
+
 // Inbound: the listener's SNI list; the servername callback rejects other names.
 void attachServerNames(SSL* ssl, const std::vector<std::string>* names);
 
