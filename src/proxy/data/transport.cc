@@ -49,7 +49,10 @@ class TlsTransport final : public Transport {
   TlsTransport(int fd, const TlsContext& ctx) : fd_(fd), ssl_(SSL_new(ctx.get())) {
     SSL_set_fd(ssl_, fd);
   }
-  ~TlsTransport() override { SSL_free(ssl_); }
+  ~TlsTransport() override {
+    keepSessionResumable(ssl_);
+    SSL_free(ssl_);
+  }
 
   IoResult handshake() override {
     ERR_clear_error();
