@@ -91,6 +91,15 @@ int serverNamesIndex() {
 int onNewSession(SSL* ssl, SSL_SESSION* session) {
   auto* sink = static_cast<SessionSink*>(SSL_get_ex_data(ssl, sessionIndex()));
   if (sink == nullptr || sink->cache == nullptr) return 0;
+  if (SSL_SESSION_get_protocol_version(session) == TLS1_3_VERSION) {
+    // A TLS 1.3 session is named by its ticket; the id is only the client's internal cache key
+    // (a hash of the ticket). Without one, OpenSSL's end-of-handshake "use a ticket once" removal
+    // cannot mark the session not resumable, so the worker's concurrent connections to this
+    // endpoint can all resume with it (the server no longer renews tickets on resumption, see
+    // onServerInfo). A TLS 1.2 session keeps its id: that is what the server looks up.
+    static const unsigned char kNoId[1] = {0};
+    SSL_SESSION_set1_id(session, kNoId, 0);
+  }
   sink->cache->store(sink->key, session);
   return 1;  // we keep the reference
 }
@@ -105,6 +114,18 @@ int onServerName(SSL* ssl, int* alert, void*) {
   }
   *alert = SSL_AD_UNRECOGNIZED_NAME;
   return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
+// A resumed handshake keeps the ticket it came with instead of getting a fresh one: no session
+// to copy, derive a key for and cache here, none to parse and store on the client. It also
+// bounds a session's life: a renewed session starts a new timeout, so a busy client could keep
+// resuming on a chain verified once, long ago; without renewal the timeout counts from the full
+// handshake that verified the peer's chain. Called at every server state transition; s->hit is
+// known from the ClientHello on, well before the ticket would be written.
+void onServerInfo(const SSL* ssl, int where, int) {
+  if ((where & SSL_CB_ACCEPT_LOOP) != 0 && SSL_session_reused(ssl) == 1) {
+    SSL_set_num_tickets(const_cast<SSL*>(ssl), 0);
+  }
 }
 
 std::string cacheKey(const TlsMaterial& m, TlsRole role, bool require_peer_cert) {
@@ -161,6 +182,7 @@ Result<TlsContextPtr> TlsContext::create(const TlsMaterial& material, TlsRole ro
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
     SSL_CTX_sess_set_cache_size(ctx, 20480);
     SSL_CTX_set_num_tickets(ctx, 1);
+    SSL_CTX_set_info_callback(ctx, onServerInfo);
     SSL_CTX_set_tlsext_servername_callback(ctx, onServerName);
   } else {
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
