@@ -201,6 +201,47 @@ TEST_F(SessionTest, ServerKeepsTheSessionOfAResetConnection) {
   EXPECT_EQ(serverStats().rbac_denied.load(), 0u);
 }
 
+TEST_F(SessionTest, ResumptionKeepsItsTicketAndTheTicketServesAgain) {
+  startMesh();
+  SSL_SESSION* session = nullptr;
+  {
+    TlsClient first(publicPort(), web_leaf_, pki_.sni("db"));
+    ASSERT_TRUE(first.handshakeOk());
+    ASSERT_EQ(first.echo("one"), "one");
+    session = SSL_get1_session(first.ssl());
+    keepSessionResumable(first.ssl());  // it closes without a close_notify
+  }
+  for (int i = 0; i < 2; ++i) {
+    TlsClient again(publicPort(), web_leaf_, pki_.sni("db"), 0, session);
+    ASSERT_TRUE(again.handshakeOk());
+    EXPECT_EQ(SSL_session_reused(again.ssl()), 1) << "connection " << i;
+    EXPECT_EQ(again.echo("two"), "two");  // reads past where a new ticket would be
+    EXPECT_EQ(SSL_get0_session(again.ssl()), session) << "the server sent a new ticket";
+    keepSessionResumable(again.ssl());
+  }
+  SSL_SESSION_free(session);
+}
+
+TEST_F(SessionTest, OverlappingConnectionsShareOneSession) {
+  // One client worker: after the first (full) handshake, two connections open at the same time
+  // both resume with its session. OpenSSL would retire a TLS 1.3 client session after one use.
+  client_ = std::make_unique<DataPlane>(DataPlaneOptions{.workers = 1});
+  startMesh();
+  const int first = dial(client_->listenerPort(kUpstream));
+  ASSERT_TRUE(sendAll(first, "a"));
+  ASSERT_EQ(recvN(first, 1), "a");
+  ::close(first);
+  const int b = dial(client_->listenerPort(kUpstream));
+  ASSERT_TRUE(sendAll(b, "b"));
+  ASSERT_EQ(recvN(b, 1), "b");
+  const int c = dial(client_->listenerPort(kUpstream));
+  ASSERT_TRUE(sendAll(c, "c"));
+  ASSERT_EQ(recvN(c, 1), "c");
+  ::close(b);
+  ::close(c);
+  EXPECT_EQ(clientCluster().tls_resumed.load(), 2u);
+}
+
 TEST_F(SessionTest, ResumedSessionStillChecksTheServerIdentity) {
   // The expected SAN is checked on every connection, resumed ones included: a config that now
   // expects another service refuses a server whose session was cached under the old one. One
