@@ -55,8 +55,10 @@ class TlsContextCache {
   std::atomic<size_t> builds_{0};
 };
 
-// Upstream sessions of one worker, per endpoint: TLS 1.3 tickets are sealed by one server
-// instance's keys, so a ticket only helps with the endpoint that issued it. Worker-local: no lock.
+// Upstream sessions of one worker, per endpoint: a ticket names a session in one server
+// instance's cache, so it only helps with the endpoint that issued it. One session serves every
+// connection of the worker to that endpoint until a full handshake replaces it (onNewSession).
+// Worker-local: no lock.
 class SessionCache {
  public:
   ~SessionCache();
