@@ -91,15 +91,6 @@ int serverNamesIndex() {
 int onNewSession(SSL* ssl, SSL_SESSION* session) {
   auto* sink = static_cast<SessionSink*>(SSL_get_ex_data(ssl, sessionIndex()));
   if (sink == nullptr || sink->cache == nullptr) return 0;
-  if (SSL_SESSION_get_protocol_version(session) == TLS1_3_VERSION) {
-    // A TLS 1.3 session is named by its ticket; the id is only the client's internal cache key
-    // (a hash of the ticket). Without one, OpenSSL's end-of-handshake "use a ticket once" removal
-    // cannot mark the session not resumable, so the worker's concurrent connections to this
-    // endpoint can all resume with it (the server no longer renews tickets on resumption, see
-    // onServerInfo). A TLS 1.2 session keeps its id: that is what the server looks up.
-    static const unsigned char kNoId[1] = {0};
-    SSL_SESSION_set1_id(session, kNoId, 0);
-  }
   sink->cache->store(sink->key, session);
   return 1;  // we keep the reference
 }
@@ -121,7 +112,8 @@ int onServerName(SSL* ssl, int* alert, void*) {
 // bounds a session's life: a renewed session starts a new timeout, so a busy client could keep
 // resuming on a chain verified once, long ago; without renewal the timeout counts from the full
 // handshake that verified the peer's chain. Called at every server state transition; s->hit is
-// known from the ClientHello on, well before the ticket would be written.
+// known from the ClientHello on, well before the ticket would be written. The client side offers
+// each connection a copy of its one session (offerSession), so that session serves them all.
 void onServerInfo(const SSL* ssl, int where, int) {
   if ((where & SSL_CB_ACCEPT_LOOP) != 0 && SSL_session_reused(ssl) == 1) {
     SSL_set_num_tickets(const_cast<SSL*>(ssl), 0);
@@ -236,6 +228,13 @@ void SessionCache::erase(const std::string& key) {
 }
 
 void attachSessionSink(SSL* ssl, SessionSink* sink) { SSL_set_ex_data(ssl, sessionIndex(), sink); }
+
+void offerSession(SSL* ssl, SSL_SESSION* session) {
+  SSL_SESSION* copy = SSL_SESSION_dup(session);
+  if (copy == nullptr) return;  // a full handshake, then
+  SSL_set_session(ssl, copy);
+  SSL_SESSION_free(copy);  // the SSL holds its own reference
+}
 
 void keepSessionResumable(SSL* ssl) {
   if (ssl == nullptr || SSL_is_init_finished(ssl) != 1) return;

@@ -57,7 +57,8 @@ class TlsContextCache {
 
 // Upstream sessions of one worker, per endpoint: a ticket names a session in one server
 // instance's cache, so it only helps with the endpoint that issued it. One session serves every
-// connection of the worker to that endpoint until a full handshake replaces it (onNewSession).
+// connection of the worker to that endpoint (each gets a copy: offerSession) until a full
+// handshake replaces it (onNewSession).
 // Worker-local: no lock.
 class SessionCache {
  public:
@@ -77,6 +78,12 @@ struct SessionSink {
   std::string key;
 };
 void attachSessionSink(SSL* ssl, SessionSink* sink);
+
+// Client: offers `session` (borrowed) for resumption through a private copy. OpenSSL retires a
+// TLS 1.3 session after one use (and when a connection closes badly) by marking the object the
+// SSL holds; the copy takes that mark, and the worker's SessionCache keeps the original resumable
+// for the other connections to the endpoint (the server does not renew tickets on resumption).
+void offerSession(SSL* ssl, SSL_SESSION* session);
 
 // Call right before SSL_free. A connection whose handshake finished counts as closed in order
 // even without a close_notify sent (reset, peer gone, idle close): otherwise OpenSSL drops its
