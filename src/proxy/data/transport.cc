@@ -141,7 +141,7 @@ std::unique_ptr<Transport> makeTlsClientTransport(int fd, const TlsContext& ctx,
   SSL* ssl = t->ssl();
   SSL_set_connect_state(ssl);
   if (!options.sni.empty()) SSL_set_tlsext_host_name(ssl, options.sni.c_str());
-  if (options.session != nullptr) SSL_set_session(ssl, options.session);
+  if (options.session != nullptr) offerSession(ssl, options.session);
   if (options.sink != nullptr) attachSessionSink(ssl, options.sink);
   return t;
 }
