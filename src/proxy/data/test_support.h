@@ -227,11 +227,12 @@ inline bool eventually(const std::function<bool()>& cond,
 }
 
 // A blocking TLS client over dial(): presents `material` (when it has a cert), trusts its roots,
-// sends `sni`. Returns the SSL (nullptr when the handshake itself failed); frees on destruction.
+// sends `sni`, offers `resume` when set. Returns the SSL (nullptr when the handshake itself
+// failed); frees on destruction.
 class TlsClient {
  public:
-  TlsClient(uint16_t port, const TlsMaterial& material, const std::string& sni,
-            int max_version = 0) {
+  TlsClient(uint16_t port, const TlsMaterial& material, const std::string& sni, int max_version = 0,
+            SSL_SESSION* resume = nullptr) {
     ctx_ = SSL_CTX_new(TLS_client_method());
     if (max_version != 0) SSL_CTX_set_max_proto_version(ctx_, max_version);
     if (!material.cert_chain_pem.empty()) {
@@ -250,6 +251,7 @@ class TlsClient {
     ssl_ = SSL_new(ctx_);
     SSL_set_fd(ssl_, fd_);
     if (!sni.empty()) SSL_set_tlsext_host_name(ssl_, sni.c_str());
+    if (resume != nullptr) SSL_set_session(ssl_, resume);
     handshake_ok_ = SSL_connect(ssl_) == 1;
     ERR_clear_error();
   }

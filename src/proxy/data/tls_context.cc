@@ -107,6 +107,19 @@ int onServerName(SSL* ssl, int* alert, void*) {
   return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
+// A resumed handshake keeps the ticket it came with instead of getting a fresh one: no session
+// to copy, derive a key for and cache here, none to parse and store on the client. It also
+// bounds a session's life: a renewed session starts a new timeout, so a busy client could keep
+// resuming on a chain verified once, long ago; without renewal the timeout counts from the full
+// handshake that verified the peer's chain. Called at every server state transition; s->hit is
+// known from the ClientHello on, well before the ticket would be written. The client side offers
+// each connection a copy of its one session (offerSession), so that session serves them all.
+void onServerInfo(const SSL* ssl, int where, int) {
+  if ((where & SSL_CB_ACCEPT_LOOP) != 0 && SSL_session_reused(ssl) == 1) {
+    SSL_set_num_tickets(const_cast<SSL*>(ssl), 0);
+  }
+}
+
 std::string cacheKey(const TlsMaterial& m, TlsRole role, bool require_peer_cert) {
   std::string input;
   input += role == TlsRole::kServer ? 'S' : 'C';
@@ -161,6 +174,7 @@ Result<TlsContextPtr> TlsContext::create(const TlsMaterial& material, TlsRole ro
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
     SSL_CTX_sess_set_cache_size(ctx, 20480);
     SSL_CTX_set_num_tickets(ctx, 1);
+    SSL_CTX_set_info_callback(ctx, onServerInfo);
     SSL_CTX_set_tlsext_servername_callback(ctx, onServerName);
   } else {
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
@@ -214,6 +228,18 @@ void SessionCache::erase(const std::string& key) {
 }
 
 void attachSessionSink(SSL* ssl, SessionSink* sink) { SSL_set_ex_data(ssl, sessionIndex(), sink); }
+
+void offerSession(SSL* ssl, SSL_SESSION* session) {
+  SSL_SESSION* copy = SSL_SESSION_dup(session);
+  if (copy == nullptr) return;  // a full handshake, then
+  SSL_set_session(ssl, copy);
+  SSL_SESSION_free(copy);  // the SSL holds its own reference
+}
+
+void keepSessionResumable(SSL* ssl) {
+  if (ssl == nullptr || SSL_is_init_finished(ssl) != 1) return;
+  SSL_set_shutdown(ssl, SSL_get_shutdown(ssl) | SSL_SENT_SHUTDOWN);
+}
 
 void attachServerNames(SSL* ssl, const std::vector<std::string>* names) {
   SSL_set_ex_data(ssl, serverNamesIndex(), const_cast<std::vector<std::string>*>(names));

@@ -55,8 +55,11 @@ class TlsContextCache {
   std::atomic<size_t> builds_{0};
 };
 
-// Upstream sessions of one worker, per endpoint: TLS 1.3 tickets are sealed by one server
-// instance's keys, so a ticket only helps with the endpoint that issued it. Worker-local: no lock.
+// Upstream sessions of one worker, per endpoint: a ticket names a session in one server
+// instance's cache, so it only helps with the endpoint that issued it. One session serves every
+// connection of the worker to that endpoint (each gets a copy: offerSession) until a full
+// handshake replaces it (onNewSession).
+// Worker-local: no lock.
 class SessionCache {
  public:
   ~SessionCache();
@@ -75,6 +78,20 @@ struct SessionSink {
   std::string key;
 };
 void attachSessionSink(SSL* ssl, SessionSink* sink);
+
+// Client: offers `session` (borrowed) for resumption through a private copy. OpenSSL retires a
+// TLS 1.3 session after one use (and when a connection closes badly) by marking the object the
+// SSL holds; the copy takes that mark, and the worker's SessionCache keeps the original resumable
+// for the other connections to the endpoint (the server does not renew tickets on resumption).
+void offerSession(SSL* ssl, SSL_SESSION* session);
+
+// Call right before SSL_free. A connection whose handshake finished counts as closed in order
+// even without a close_notify sent (reset, peer gone, idle close): otherwise OpenSSL drops its
+// session from the server's cache and marks the client's copy, the one the worker's
+// SessionCache holds, not resumable, so the next connection pays a full handshake. That rule
+// is TLS 1.0's; TLS 1.1 dropped it (RFC 5246, 7.2.1). A failed or unfinished handshake, or a
+// fatal alert later (which removes the session at once), keeps OpenSSL's default.
+void keepSessionResumable(SSL* ssl);
 
 // Inbound: the listener's SNI list; the servername callback rejects other names.
 void attachServerNames(SSL* ssl, const std::vector<std::string>* names);

@@ -148,5 +148,119 @@ TEST_F(BadInputTest, Tls12ClientsAreServed) {
   EXPECT_EQ(old.echo("twelve"), "twelve");
 }
 
+// Session resumption survives connections that end without a close_notify.
+class SessionTest : public MeshTest {
+ protected:
+  uint16_t publicPort() { return server_->listenerPort(kPublic); }
+  // Close with a TCP reset (SO_LINGER 0): no FIN, no close_notify.
+  static void resetClose(int fd) {
+    linger l{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+    ::close(fd);
+  }
+  bool allClosed() {
+    return client_->stats().listenerOrNull(kUpstream)->connections_active.load() == 0 &&
+           serverStats().connections_active.load() == 0;
+  }
+};
+
+TEST_F(SessionTest, ResetByTheAppKeepsUpstreamSessionsResumable) {
+  startMesh();
+  const int n = 8;
+  for (int i = 0; i < n; ++i) {
+    const int fd = dial(client_->listenerPort(kUpstream));
+    ASSERT_TRUE(sendAll(fd, "ping"));
+    ASSERT_EQ(recvN(fd, 4), "ping");
+    resetClose(fd);
+    // Both sidecars free their SSL objects before the next connection picks a session.
+    ASSERT_TRUE(eventually([&] { return allClosed(); }));
+  }
+  // Two workers, one session cache each: at most two full handshakes.
+  EXPECT_GE(clientCluster().tls_resumed.load(), static_cast<uint64_t>(n - 2));
+}
+
+TEST_F(SessionTest, ServerKeepsTheSessionOfAResetConnection) {
+  startMesh();
+  SSL_SESSION* session = nullptr;
+  {
+    TlsClient first(publicPort(), web_leaf_, pki_.sni("db"));
+    ASSERT_TRUE(first.handshakeOk());
+    ASSERT_EQ(first.echo("one"), "one");  // the ticket arrives before the echo
+    // A copy: this client's own unclean close would mark the shared one not resumable.
+    session = SSL_SESSION_dup(SSL_get0_session(first.ssl()));
+    ASSERT_NE(session, nullptr);
+    linger l{1, 0};
+    ::setsockopt(SSL_get_fd(first.ssl()), SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+  }
+  ASSERT_TRUE(eventually([&] { return serverStats().connections_active.load() == 0; }));
+  TlsClient second(publicPort(), web_leaf_, pki_.sni("db"), 0, session);
+  SSL_SESSION_free(session);
+  ASSERT_TRUE(second.handshakeOk());
+  EXPECT_EQ(SSL_session_reused(second.ssl()), 1);
+  EXPECT_EQ(second.echo("two"), "two");  // the resumed session still names a verified peer
+  EXPECT_EQ(serverStats().rbac_denied.load(), 0u);
+}
+
+TEST_F(SessionTest, ResumptionKeepsItsTicketAndTheTicketServesAgain) {
+  startMesh();
+  SSL_SESSION* session = nullptr;
+  {
+    TlsClient first(publicPort(), web_leaf_, pki_.sni("db"));
+    ASSERT_TRUE(first.handshakeOk());
+    ASSERT_EQ(first.echo("one"), "one");
+    session = SSL_get1_session(first.ssl());
+    keepSessionResumable(first.ssl());  // it closes without a close_notify
+  }
+  for (int i = 0; i < 2; ++i) {
+    TlsClient again(publicPort(), web_leaf_, pki_.sni("db"), 0, session);
+    ASSERT_TRUE(again.handshakeOk());
+    EXPECT_EQ(SSL_session_reused(again.ssl()), 1) << "connection " << i;
+    EXPECT_EQ(again.echo("two"), "two");  // reads past where a new ticket would be
+    EXPECT_EQ(SSL_get0_session(again.ssl()), session) << "the server sent a new ticket";
+    keepSessionResumable(again.ssl());
+  }
+  SSL_SESSION_free(session);
+}
+
+TEST_F(SessionTest, OverlappingConnectionsShareOneSession) {
+  // One client worker: after the first (full) handshake, two connections open at the same time
+  // both resume with its session. OpenSSL would retire a TLS 1.3 client session after one use.
+  client_ = std::make_unique<DataPlane>(DataPlaneOptions{.workers = 1});
+  startMesh();
+  const int first = dial(client_->listenerPort(kUpstream));
+  ASSERT_TRUE(sendAll(first, "a"));
+  ASSERT_EQ(recvN(first, 1), "a");
+  ::close(first);
+  const int b = dial(client_->listenerPort(kUpstream));
+  ASSERT_TRUE(sendAll(b, "b"));
+  ASSERT_EQ(recvN(b, 1), "b");
+  const int c = dial(client_->listenerPort(kUpstream));
+  ASSERT_TRUE(sendAll(c, "c"));
+  ASSERT_EQ(recvN(c, 1), "c");
+  ::close(b);
+  ::close(c);
+  EXPECT_EQ(clientCluster().tls_resumed.load(), 2u);
+}
+
+TEST_F(SessionTest, ResumedSessionStillChecksTheServerIdentity) {
+  // The expected SAN is checked on every connection, resumed ones included: a config that now
+  // expects another service refuses a server whose session was cached under the old one. One
+  // client worker, so the second connection finds the first one's session.
+  client_ = std::make_unique<DataPlane>(DataPlaneOptions{.workers = 1});
+  startMesh();
+  const int fd = dial(client_->listenerPort(kUpstream));
+  ASSERT_TRUE(sendAll(fd, "ping"));
+  ASSERT_EQ(recvN(fd, 4), "ping");
+  ::close(fd);
+  ASSERT_TRUE(eventually([&] { return allClosed(); }));
+  ASSERT_TRUE(client_->apply(clientConfig(web_leaf_, {pki_.uri("billing")})).isOk());
+  const int again = dial(client_->listenerPort(kUpstream));
+  sendAll(again, "hello");
+  EXPECT_TRUE(closedWithin(again, 3000ms));
+  ::close(again);
+  EXPECT_TRUE(eventually(
+      [&] { return clientCluster().tls_failures.get(TlsFailure::kIdentityMismatch) == 1; }));
+}
+
 }  // namespace
 }  // namespace trellis::proxy::data::testing

@@ -123,7 +123,10 @@ class TlsTransport final : public Transport {
     BIO_set_init(bio, 1);
     SSL_set_bio(ssl_, bio, bio);
   }
-  ~TlsTransport() override { SSL_free(ssl_); }
+  ~TlsTransport() override {
+    keepSessionResumable(ssl_);
+    SSL_free(ssl_);
+  }
 
   IoResult handshake() override {
     const int r = SSL_do_handshake(ssl_);
@@ -213,7 +216,7 @@ std::unique_ptr<Transport> makeTlsClientTransport(int fd, const TlsContext& ctx,
   SSL* ssl = t->ssl();
   SSL_set_connect_state(ssl);
   if (!options.sni.empty()) SSL_set_tlsext_host_name(ssl, options.sni.c_str());
-  if (options.session != nullptr) SSL_set_session(ssl, options.session);
+  if (options.session != nullptr) offerSession(ssl, options.session);
   if (options.sink != nullptr) attachSessionSink(ssl, options.sink);
   return t;
 }
