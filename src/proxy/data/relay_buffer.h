@@ -13,7 +13,7 @@ namespace trellis::proxy::data {
 class RelayBuffer {
  public:
   explicit RelayBuffer(size_t capacity)
-      : data_(std::make_unique<char[]>(capacity)), capacity_(capacity) {}
+      : data_(std::make_unique_for_overwrite<char[]>(capacity)), capacity_(capacity) {}
 
   size_t capacity() const { return capacity_; }
   size_t size() const { return end_ - begin_; }
