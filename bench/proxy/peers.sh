@@ -98,6 +98,7 @@ stream {
     ssl_certificate_key $WORK/origin.key;
     ssl_client_certificate $WORK/ca.pem;
     ssl_verify_client on;
+    ssl_protocols TLSv1.2 TLSv1.3;  # nginx 1.22's default stops at TLS 1.2 (see the client side)
     ssl_session_cache shared:mesh:10m;
     proxy_pass 127.0.0.1:$3;
   }
@@ -128,6 +129,9 @@ stream {
     proxy_ssl_trusted_certificate $WORK/ca.pem;
     proxy_ssl_verify off;
     proxy_ssl_session_reuse on;
+    # nginx 1.22 still defaults to TLS 1.0-1.2 here (1.23.4 added 1.3): without this line the
+    # pair speaks TLS 1.2 and resumes without a key exchange, which the others do not get.
+    proxy_ssl_protocols TLSv1.2 TLSv1.3;
   }
 }
 EOF
