@@ -150,8 +150,10 @@ Result<TlsContextPtr> TlsContext::create(const TlsMaterial& material, TlsRole ro
   SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
   // Unexpected EOF reads as a clean close: at L4 a FIN is the end of the stream either way.
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
-  SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-                            SSL_MODE_RELEASE_BUFFERS);
+  // No SSL_MODE_RELEASE_BUFFERS: it frees and reallocates both record buffers around every
+  // read and write; keeping them (about 34 KiB per open TLS connection) cut the CPU per small
+  // request by roughly a tenth in bench/proxy.
+  SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   // Whole records per read(2) instead of header-then-body: halves the syscalls on bulk streams.
   SSL_CTX_set_read_ahead(ctx, 1);
   if (!material.cert_chain_pem.empty()) {
