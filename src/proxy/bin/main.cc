@@ -131,6 +131,7 @@ std::string xdsStats(const proxy::xds::XdsClient& client) {
   out += line("trellis_proxy_xds_nacks_total", "counter", s.nacks_sent.load());
   out += line("trellis_proxy_xds_streams_started_total", "counter", s.streams_started.load());
   out += line("trellis_proxy_xds_reconnects_total", "counter", s.reconnects.load());
+  out += line("trellis_proxy_xds_protocol_errors_total", "counter", s.protocol_errors.load());
   out += line("trellis_proxy_xds_connected", "gauge", s.connected.load());
   out += line("trellis_proxy_xds_config_generation", "gauge", s.config_generation.load());
   out += "# TYPE trellis_proxy_xds_version_info gauge\n";
@@ -220,9 +221,9 @@ int main(int argc, char** argv) {
     if (!s) TLOG_WARN("applied with errors: {}", s.message());
   });
   proxy::data::AdminServer admin;
-  Status started = admin.start(admin_host, admin_port,
-                               proxy::data::dataPlaneAdminHandlers(
-                                   plane, [&client] { return xdsStats(client); }));
+  Status started = admin.start(
+      admin_host, admin_port,
+      proxy::data::dataPlaneAdminHandlers(plane, [&client] { return xdsStats(client); }));
   if (!started) {
     std::cerr << "admin listener " << admin_host << ":" << admin_port << ": " << started.message()
               << "\n";

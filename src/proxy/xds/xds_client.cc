@@ -1,8 +1,14 @@
 #include "proxy/xds/xds_client.h"
 
-#include <deque>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "common/log.h"
+#include "event/thread.h"
 
 #ifndef TRELLIS_VERSION
 #define TRELLIS_VERSION "dev"
@@ -10,145 +16,89 @@
 
 namespace trellis::proxy::xds {
 
+namespace asio = boost::asio;
+
 namespace {
 
 constexpr int kInvalidArgument = 3;  // google.rpc.Code
+constexpr const char* kAdsPath =
+    "/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources";
 
 }  // namespace
 
-// One gRPC stream, at most one write in flight and later ones queued. It deletes itself in
-// OnDone (gRPC's last reaction), after telling the client, which stops pointing at it then.
-class XdsClient::Stream final : public grpc::ClientBidiReactor<Request, Response> {
- public:
-  // Binds the call and queues the first requests; nothing happens until start().
-  Stream(XdsClient& client, envoy::service::discovery::v3::AggregatedDiscoveryService::Stub& stub,
-         std::vector<Request> initial)
-      : client_(client) {
-    if (!client.options_.token.empty()) {
-      context_.AddMetadata("x-consul-token", client.options_.token);
-    }
-    stub.async()->DeltaAggregatedResources(&context_, this);
-    AddHold();  // released when reads end, so that writes from send() never race OnDone
-    for (auto& r : initial) outgoing_.push_back(std::move(r));
-    if (!outgoing_.empty()) {
-      writing_ = true;
-      StartWrite(&outgoing_.front());
-    }
-    StartRead(&incoming_);
-  }
-
-  void start() { StartCall(); }
-  void cancel() { context_.TryCancel(); }
-
-  void send(Request request) {
-    {
-      std::lock_guard lock(mu_);
-      if (reads_ended_) return;
-      outgoing_.push_back(std::move(request));
-      if (writing_) return;
-      writing_ = true;
-      AddHold();
-    }
-    StartWrite(&outgoing_.front());
-    RemoveHold();
-  }
-
-  void OnWriteDone(bool ok) override {
-    {
-      std::lock_guard lock(mu_);
-      outgoing_.pop_front();
-      if (!ok || reads_ended_ || outgoing_.empty()) {
-        writing_ = false;
-        if (!ok) outgoing_.clear();
-        return;
-      }
-    }
-    StartWrite(&outgoing_.front());
-  }
-
-  void OnReadDone(bool ok) override {
-    if (!ok) {
-      {
-        std::lock_guard lock(mu_);
-        reads_ended_ = true;
-      }
-      RemoveHold();
-      return;
-    }
-    for (auto& r : client_.onResponse(incoming_)) send(std::move(r));
-    StartRead(&incoming_);
-  }
-
-  void OnDone(const grpc::Status& status) override {
-    client_.onStreamDone(status);
-    delete this;
-  }
-
- private:
-  XdsClient& client_;
-  grpc::ClientContext context_;
-  Response incoming_;
-  std::mutex mu_;
-  std::deque<Request> outgoing_;  // front is being written while writing_
-  bool writing_ = false;
-  bool reads_ended_ = false;
+struct XdsClient::Loop {
+  asio::io_context io{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(io);
+  asio::steady_timer backoff{io};
+  std::unique_ptr<GrpcCall> call;
+  std::thread thread;
 };
 
 XdsClient::XdsClient(XdsClientOptions options, ConfigCallback on_config)
     : options_(std::move(options)),
       on_config_(std::move(on_config)),
+      loop_(std::make_unique<Loop>()),
       backoff_(options_.initial_backoff),
       rng_(options_.jitter_seed != 0 ? options_.jitter_seed : std::random_device{}()) {}
 
 XdsClient::~XdsClient() { stop(); }
 
 void XdsClient::start() {
-  grpc::ChannelArguments args;
-  // gRPC's own reconnect backoff (1 s up to 2 min) would hold a restarted agent off for long;
-  // match ours instead.
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
-              static_cast<int>(options_.initial_backoff.count()));
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
-              static_cast<int>(options_.initial_backoff.count()));
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, static_cast<int>(options_.max_backoff.count()));
-  // Finds an agent that vanished without a FIN; the server allows pings every 10 s.
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
-  args.SetMaxReceiveMessageSize(-1);
-  channel_ = grpc::CreateCustomChannel(options_.target, grpc::InsecureChannelCredentials(), args);
-  stub_ = envoy::service::discovery::v3::AggregatedDiscoveryService::NewStub(channel_);
   {
     std::lock_guard lock(mu_);
     if (started_ || stopping_) return;
     started_ = true;
   }
-  openStream(false, true);
+  asio::post(loop_->io, [this] { openStream(); });
+  loop_->thread = event::startThread("xds-client", [this] { loop_->io.run(); });
 }
 
 void XdsClient::stop() {
-  std::unique_lock lock(mu_);
-  stopping_ = true;
-  if (alarm_pending_) alarm_->Cancel();
-  if (stream_ != nullptr) stream_->cancel();
-  cv_.wait(lock, [this] { return !alarm_pending_ && stream_ == nullptr; });
-  alarm_.reset();
-}
-
-void XdsClient::openStream(bool from_alarm, bool fired) {
-  Stream* stream = nullptr;
+  std::lock_guard stop_lock(stop_mu_);
   {
     std::lock_guard lock(mu_);
-    if (from_alarm) alarm_pending_ = false;
-    if (stopping_ || !fired) {
-      cv_.notify_all();
-      return;
-    }
-    // No reaction runs before start(), so the stream cannot be gone before stream_ points at it.
-    stream = new Stream(*this, *stub_, initialRequests());
-    stream_ = stream;
+    stopping_ = true;
+  }
+  if (!loop_->thread.joinable()) return;
+  // The stream's end and the cancelled timer run as handlers; then the loop runs out of work.
+  asio::post(loop_->io, [this] {
+    loop_->backoff.cancel();
+    if (loop_->call) loop_->call->cancel();
+  });
+  loop_->work.reset();
+  loop_->thread.join();
+}
+
+void XdsClient::openStream() {
+  std::vector<Request> initial;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    initial = initialRequests();
     if (stats_.streams_started.fetch_add(1) > 0) stats_.reconnects.fetch_add(1);
   }
-  stream->start();
+  auto target = parseGrpcTarget(options_.target);
+  if (!target) return onStreamDone({kGrpcUnavailable, target.status().message(), false});
+  GrpcCallOptions call;
+  call.target = std::move(*target);
+  call.path = kAdsPath;
+  call.metadata.emplace_back("user-agent", "trellis-proxy/" TRELLIS_VERSION);
+  if (!options_.token.empty()) call.metadata.emplace_back("x-consul-token", options_.token);
+  call.max_message_bytes = options_.max_message_bytes;
+  loop_->call = std::make_unique<GrpcCall>(
+      loop_->io, std::move(call), [this](std::string&& bytes) { return onMessage(bytes); },
+      [this](const GrpcCallEnd& end) { onStreamDone(end); });
+  for (const auto& r : initial) loop_->call->send(r.SerializeAsString());
+  loop_->call->start();
+}
+
+bool XdsClient::onMessage(const std::string& bytes) {
+  Response response;
+  if (!response.ParseFromString(bytes)) return false;
+  for (const auto& r : onResponse(response)) {
+    if (loop_->call) loop_->call->send(r.SerializeAsString());
+  }
+  return true;
 }
 
 std::vector<XdsClient::Request> XdsClient::initialRequests() {
@@ -235,16 +185,14 @@ std::vector<XdsClient::Request> XdsClient::onResponse(const Response& response) 
   return out;
 }
 
-void XdsClient::onStreamDone(const grpc::Status& status) {
+void XdsClient::onStreamDone(const GrpcCallEnd& end) {
+  loop_->call.reset();
+  if (end.protocol_error) stats_.protocol_errors.fetch_add(1);
   std::lock_guard lock(mu_);
   stats_.connected.store(0);
-  stream_ = nullptr;
-  if (stopping_) {
-    cv_.notify_all();
-    return;
-  }
-  TLOG_WARN("xds: stream to {} ended: {} {}; retrying in up to {} ms", options_.target,
-            static_cast<int>(status.error_code()), status.error_message(), backoff_.count());
+  if (stopping_) return;
+  TLOG_WARN("xds: stream to {} ended: {} {}; retrying in up to {} ms", options_.target, end.code,
+            end.message, backoff_.count());
   scheduleReconnect();
 }
 
@@ -254,10 +202,10 @@ void XdsClient::scheduleReconnect() {
   std::uniform_int_distribution<int64_t> jitter(half, std::max<int64_t>(half, backoff_.count()));
   const auto delay = std::chrono::milliseconds(jitter(rng_));
   backoff_ = std::min(backoff_ * 2, options_.max_backoff);
-  alarm_ = std::make_unique<grpc::Alarm>();
-  alarm_pending_ = true;
-  alarm_->Set(std::chrono::system_clock::now() + delay,
-              [this](bool fired) { openStream(true, fired); });
+  loop_->backoff.expires_after(delay);
+  loop_->backoff.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) openStream();
+  });
 }
 
 ProxyConfigPtr XdsClient::current() const {

@@ -6,14 +6,18 @@
 // reconnects with jittered exponential backoff, telling the server what it holds
 // (initial_resource_versions) so that only changes come back.
 //
-// Threading: gRPC's callback API, so no thread of our own; reactions and the backoff alarm run on
-// gRPC threads. A mutex guards the Ingest and the subscription state. `on_config` runs on a gRPC
-// thread, never concurrently with itself, in the order configs were applied, and without the
-// lock held (it may call current() or stats()). It must not call stop().
+// Transport: a GrpcCall (grpc_call.h), plain HTTP/2 to the agent's gRPC port, one connection per
+// stream; not the gRPC library, whose threads and mappings cost more memory than the rest of
+// the proxy at idle (docs/decisions/0003-proxy-without-grpc.md).
+//
+// Threading: one thread of its own ("xds-client"), started by start() and joined by stop(), runs
+// the stream and the backoff timer. A mutex guards the Ingest and the subscription state for the
+// readers (current(), versions(), lastNackReason()). `on_config` runs on that thread, never
+// concurrently with itself, in the order configs were applied, and without the lock held (it
+// may call current() or stats()). It must not call stop().
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
@@ -23,17 +27,16 @@
 #include <string>
 #include <vector>
 
-#include <envoy/service/discovery/v3/ads.grpc.pb.h>
-#include <grpcpp/alarm.h>
-#include <grpcpp/grpcpp.h>
+#include <envoy/service/discovery/v3/discovery.pb.h>
 
 #include "proxy/config.h"
+#include "proxy/xds/grpc_call.h"
 #include "proxy/xds/ingest.h"
 
 namespace trellis::proxy::xds {
 
 struct XdsClientOptions {
-  std::string target;  // gRPC target of the agent's xDS port, e.g. "127.0.0.1:8502"
+  std::string target;  // the agent's xDS port: "127.0.0.1:8502", "[::1]:8502", "unix:/path"
   std::string node_id;
   std::string node_cluster;
   std::string node_namespace = "default";
@@ -42,6 +45,9 @@ struct XdsClientOptions {
   std::chrono::milliseconds initial_backoff{100};
   std::chrono::milliseconds max_backoff{5000};
   uint64_t jitter_seed = 0;  // 0: seeded from std::random_device
+  // A response larger than this ends the stream (counted in protocol_errors) before it is
+  // buffered; the client reconnects.
+  size_t max_message_bytes = 16 << 20;
 };
 
 // Counters for /stats; plain atomics so the admin thread reads them without a lock.
@@ -52,6 +58,9 @@ struct XdsClientStats {
   std::atomic<uint64_t> reconnects{0};  // streams started after the first
   std::atomic<int64_t> connected{0};    // 1 once the current stream got a response
   std::atomic<uint64_t> config_generation{0};
+  // Streams we ended because the agent broke HTTP/2 or gRPC framing, sent an oversized or
+  // undecodable message, or answered with something other than gRPC.
+  std::atomic<uint64_t> protocol_errors{0};
 };
 
 class XdsClient {
@@ -63,10 +72,10 @@ class XdsClient {
   XdsClient(const XdsClient&) = delete;
   XdsClient& operator=(const XdsClient&) = delete;
 
-  // Opens the channel and the first stream. Call once.
+  // Starts the thread and the first stream. Call once.
   void start();
-  // Cancels the stream and any pending reconnect and waits until gRPC is done with both.
-  // Idempotent; the last config stays readable through current().
+  // Cancels the stream and any pending reconnect and joins the thread. Idempotent; the last
+  // config stays readable through current().
   void stop();
 
   const XdsClientStats& stats() const { return stats_; }
@@ -77,17 +86,16 @@ class XdsClient {
   std::string lastNackReason() const;
 
  private:
-  class Stream;
+  struct Loop;  // the thread, its io_context, the stream and the backoff timer
   using Request = envoy::service::discovery::v3::DeltaDiscoveryRequest;
   using Response = envoy::service::discovery::v3::DeltaDiscoveryResponse;
 
-  // Called by the stream's reactions.
-  std::vector<Request> onResponse(const Response& response);
-  void onStreamDone(const grpc::Status& status);
+  // On the client's thread.
+  void openStream();
+  bool onMessage(const std::string& bytes);
+  void onStreamDone(const GrpcCallEnd& end);
 
-  // Starts a stream unless stopping (no lock held); from_alarm: a reconnect, `fired` false when
-  // the alarm was cancelled.
-  void openStream(bool from_alarm, bool fired);
+  std::vector<Request> onResponse(const Response& response);
   std::vector<Request> initialRequests();  // under mu_
   void subscriptionChanges(std::string_view type_url, const std::set<std::string>& wanted,
                            std::set<std::string>& subscribed,
@@ -97,18 +105,14 @@ class XdsClient {
   const XdsClientOptions options_;
   const ConfigCallback on_config_;
   XdsClientStats stats_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<envoy::service::discovery::v3::AggregatedDiscoveryService::Stub> stub_;
+  std::unique_ptr<Loop> loop_;
+  std::mutex stop_mu_;  // serializes stop()s
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;
   Ingest ingest_;
   std::set<std::string> subscribed_assignments_;
   std::set<std::string> subscribed_secrets_;
   std::string last_nack_;
-  Stream* stream_ = nullptr;  // from openStream() until its OnDone; the stream owns itself
-  std::unique_ptr<grpc::Alarm> alarm_;
-  bool alarm_pending_ = false;
   bool stopping_ = false;
   bool started_ = false;
   std::chrono::milliseconds backoff_;

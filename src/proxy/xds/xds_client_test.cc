@@ -1,8 +1,20 @@
 // XdsClient against the real ADS server on 127.0.0.1, fed by a fake SnapshotSource that serves
-// the generators' output: ACK, updates, NACK, EDS/SDS subscriptions, server restart.
+// the generators' output: ACK, updates, NACK, EDS/SDS subscriptions, server restart. The client
+// speaks HTTP/2 itself; the gRPC library's servers here check that it interoperates, and a
+// hand-written HTTP/2 server breaks the rules in ways gRPC servers never would.
 #include "proxy/xds/xds_client.h"
 
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
+
+#include <envoy/service/discovery/v3/ads.grpc.pb.h>
+#include <grpcpp/grpcpp.h>
 
 #include <thread>
 
@@ -301,6 +313,265 @@ TEST(XdsClientStopTest, StopsWhileTheAgentIsUnreachable) {
   client.stop();
   EXPECT_EQ(client.stats().connected.load(), 0);
   EXPECT_EQ(client.current()->generation, 0u);
+}
+
+int threadCount() {
+  int n = 0;
+  DIR* dir = opendir("/proc/self/task");
+  if (dir == nullptr) return -1;
+  while (auto* e = readdir(dir)) {
+    if (e->d_name[0] != '.') ++n;
+  }
+  closedir(dir);
+  return n;
+}
+
+TEST(XdsClientThreadTest, RunsOnOneThreadOfItsOwn) {
+  XdsClientOptions options;
+  options.target = "127.0.0.1:1";
+  options.node_id = "x";
+  options.initial_backoff = 10ms;
+  options.max_backoff = 20ms;
+  XdsClient client(options, [](ProxyConfigPtr) {});
+  const int before = threadCount();
+  client.start();
+  ASSERT_TRUE(eventually([&] { return client.stats().reconnects.load() >= 3; }));
+  EXPECT_LE(threadCount() - before, 1);
+  client.stop();
+  client.stop();  // idempotent
+}
+
+using envoy::service::discovery::v3::DeltaDiscoveryRequest;
+using envoy::service::discovery::v3::DeltaDiscoveryResponse;
+
+// Answers the first request of each stream with an empty cluster response, then ends the stream
+// with a non-zero grpc-status in the trailers.
+class AnswerThenFail final
+    : public envoy::service::discovery::v3::AggregatedDiscoveryService::CallbackService {
+ public:
+  grpc::ServerBidiReactor<DeltaDiscoveryRequest, DeltaDiscoveryResponse>* DeltaAggregatedResources(
+      grpc::CallbackServerContext*) override {
+    streams_.fetch_add(1);
+    class Reactor : public grpc::ServerBidiReactor<DeltaDiscoveryRequest, DeltaDiscoveryResponse> {
+     public:
+      Reactor() {
+        response_.set_type_url(std::string(kClusterType));
+        response_.set_system_version_info("1");
+        response_.set_nonce("n1");
+        StartRead(&request_);
+      }
+      void OnReadDone(bool ok) override {
+        if (!ok) return Finish(grpc::Status::CANCELLED);
+        StartWrite(&response_);
+      }
+      void OnWriteDone(bool ok) override {
+        Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "100% busy: try later"));
+      }
+      void OnDone() override { delete this; }
+
+     private:
+      DeltaDiscoveryRequest request_;
+      DeltaDiscoveryResponse response_;
+    };
+    return new Reactor();
+  }
+  std::atomic<int> streams_{0};
+};
+
+TEST(XdsClientTrailersTest, ReconnectsAfterANonZeroGrpcStatus) {
+  AnswerThenFail service;
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  auto server = builder.BuildAndStart();
+  ASSERT_TRUE(server);
+  XdsClientOptions options;
+  options.target = "127.0.0.1:" + std::to_string(port);
+  options.node_id = "x";
+  options.initial_backoff = 10ms;
+  options.max_backoff = 20ms;
+  XdsClient client(options, [](ProxyConfigPtr) {});
+  client.start();
+  ASSERT_TRUE(eventually([&] { return service.streams_.load() >= 3; }));
+  EXPECT_GE(client.stats().reconnects.load(), 2u);
+  EXPECT_GE(client.stats().updates_applied.load(), 2u);  // each stream's response was applied
+  EXPECT_EQ(client.stats().protocol_errors.load(), 0u);
+  client.stop();
+  EXPECT_EQ(client.stats().connected.load(), 0);
+  server->Shutdown();
+}
+
+// A hand-written HTTP/2 server: on each connection it reads the client's preface and frames up to
+// its request HEADERS, answers with SETTINGS, a 200 application/grpc HEADERS and `data` as one
+// DATA frame on stream 1, then half-closes the connection or holds it open until the client
+// leaves.
+class ScriptedH2Server {
+ public:
+  ScriptedH2Server(std::string data, bool close_after)
+      : data_(std::move(data)), close_(close_after) {
+    listen_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(listen_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    listen(listen_, 16);
+    socklen_t len = sizeof(addr);
+    getsockname(listen_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~ScriptedH2Server() {
+    stop_ = true;
+    thread_.join();
+    close(listen_);
+  }
+  int port() const { return port_; }
+  int connections() const { return connections_.load(); }
+
+ private:
+  static std::string frame(uint8_t type, uint8_t flags, uint32_t stream, std::string_view payload) {
+    std::string f;
+    f.push_back(static_cast<char>(payload.size() >> 16));
+    f.push_back(static_cast<char>(payload.size() >> 8));
+    f.push_back(static_cast<char>(payload.size()));
+    f.push_back(static_cast<char>(type));
+    f.push_back(static_cast<char>(flags));
+    for (int shift : {24, 16, 8, 0}) f.push_back(static_cast<char>(stream >> shift));
+    f.append(payload);
+    return f;
+  }
+  // HPACK: ":status: 200" from the static table, then content-type as a literal.
+  static std::string responseHeaders() {
+    std::string block = "\x88";
+    block += '\x00';
+    block += static_cast<char>(12);
+    block += "content-type";
+    block += static_cast<char>(16);
+    block += "application/grpc";
+    return block;
+  }
+
+  // Waits up to 2 s for `n` bytes.
+  bool readExactly(int fd, size_t n, std::string& out) {
+    out.clear();
+    const auto deadline = std::chrono::steady_clock::now() + 2s;
+    while (out.size() < n) {
+      pollfd p{fd, POLLIN, 0};
+      if (poll(&p, 1, 50) <= 0) {
+        if (std::chrono::steady_clock::now() > deadline || stop_) return false;
+        continue;
+      }
+      char buf[4096];
+      ssize_t r = ::read(fd, buf, std::min(sizeof(buf), n - out.size()));
+      if (r <= 0) return false;
+      out.append(buf, r);
+    }
+    return true;
+  }
+
+  void serve(int fd) {
+    std::string bytes;
+    if (!readExactly(fd, 24, bytes)) return;  // "PRI * HTTP/2.0..."
+    for (;;) {
+      if (!readExactly(fd, 9, bytes)) return;
+      const size_t length =
+          (uint8_t(bytes[0]) << 16) | (uint8_t(bytes[1]) << 8) | uint8_t(bytes[2]);
+      const uint8_t type = bytes[3];
+      std::string payload;
+      if (length > 0 && !readExactly(fd, length, payload)) return;
+      if (type == 0x1) break;  // the request HEADERS
+    }
+    const std::string out =
+        frame(0x4, 0, 0, "") + frame(0x1, 0x4, 1, responseHeaders()) + frame(0x0, 0, 1, data_);
+    if (::write(fd, out.data(), out.size()) != static_cast<ssize_t>(out.size())) return;
+    // Either half-close at once (the client reads what was sent, then EOF) or hold the
+    // connection; both until the client closes its side.
+    if (close_) shutdown(fd, SHUT_WR);
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (!stop_ && std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd, POLLIN, 0};
+      if (poll(&p, 1, 50) > 0) {
+        char buf[4096];
+        if (::read(fd, buf, sizeof(buf)) <= 0) return;
+      }
+    }
+  }
+
+  void run() {
+    while (!stop_) {
+      pollfd p{listen_, POLLIN, 0};
+      if (poll(&p, 1, 50) <= 0) continue;
+      int fd = accept(listen_, nullptr, nullptr);
+      if (fd < 0) continue;
+      connections_.fetch_add(1);
+      serve(fd);
+      close(fd);
+    }
+  }
+
+  const std::string data_;
+  const bool close_;
+  int listen_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> connections_{0};
+  std::thread thread_;
+};
+
+std::string grpcPrefix(uint32_t length) {
+  std::string p(1, '\0');
+  for (int shift : {24, 16, 8, 0}) p.push_back(static_cast<char>(length >> shift));
+  return p;
+}
+
+TEST(XdsClientScriptedTest, ReconnectsWhenTheAgentClosesMidMessage) {
+  ScriptedH2Server server(grpcPrefix(1000) + std::string(10, 'x'), /*close_after=*/true);
+  XdsClientOptions options;
+  options.target = "127.0.0.1:" + std::to_string(server.port());
+  options.node_id = "x";
+  options.initial_backoff = 10ms;
+  options.max_backoff = 20ms;
+  XdsClient client(options, [](ProxyConfigPtr) {});
+  client.start();
+  ASSERT_TRUE(eventually([&] { return server.connections() >= 3; }));
+  EXPECT_GE(client.stats().reconnects.load(), 2u);
+  EXPECT_EQ(client.stats().updates_applied.load(), 0u);
+  EXPECT_EQ(client.stats().connected.load(), 0);
+  client.stop();
+}
+
+TEST(XdsClientScriptedTest, EndsTheStreamOnAMessageOverTheBound) {
+  // The prefix announces 4 KiB against a 1 KiB bound; the server then holds the connection
+  // open, so only the client's own check can end the stream.
+  ScriptedH2Server server(grpcPrefix(4096) + std::string(100, 'x'), /*close_after=*/false);
+  XdsClientOptions options;
+  options.target = "127.0.0.1:" + std::to_string(server.port());
+  options.node_id = "x";
+  options.initial_backoff = 10ms;
+  options.max_backoff = 20ms;
+  options.max_message_bytes = 1024;
+  XdsClient client(options, [](ProxyConfigPtr) {});
+  client.start();
+  ASSERT_TRUE(eventually([&] { return client.stats().protocol_errors.load() >= 2; }));
+  EXPECT_GE(server.connections(), 2);
+  EXPECT_GE(client.stats().reconnects.load(), 1u);
+  EXPECT_EQ(client.stats().updates_applied.load(), 0u);
+  client.stop();
+}
+
+TEST(XdsClientScriptedTest, EndsTheStreamOnAnUndecodableMessage) {
+  ScriptedH2Server server(grpcPrefix(3) + "\xff\xff\xff", /*close_after=*/false);
+  XdsClientOptions options;
+  options.target = "127.0.0.1:" + std::to_string(server.port());
+  options.node_id = "x";
+  options.initial_backoff = 10ms;
+  options.max_backoff = 20ms;
+  XdsClient client(options, [](ProxyConfigPtr) {});
+  client.start();
+  ASSERT_TRUE(eventually([&] { return client.stats().protocol_errors.load() >= 1; }));
+  EXPECT_EQ(client.stats().updates_applied.load(), 0u);
+  client.stop();
 }
 
 }  // namespace
