@@ -174,7 +174,10 @@ Result<TlsContextPtr> TlsContext::create(const TlsMaterial& material, TlsRole ro
     // perf on the new-connection-per-request run).
     SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
-    SSL_CTX_sess_set_cache_size(ctx, 20480);
+    // A client sidecar keeps one session per upstream endpoint and worker, and resumptions reuse
+    // it, so a few thousand entries cover many clients; each holds a decoded certificate (a few
+    // KiB), which keeps the worst case within a sidecar's memory budget. Evicted: a full handshake.
+    SSL_CTX_sess_set_cache_size(ctx, 2048);
     SSL_CTX_set_num_tickets(ctx, 1);
     SSL_CTX_set_info_callback(ctx, onServerInfo);
     SSL_CTX_set_tlsext_servername_callback(ctx, onServerName);
