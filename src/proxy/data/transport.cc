@@ -3,7 +3,6 @@
 #include <sys/socket.h>
 
 #include <cerrno>
-#include <cstring>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -54,16 +53,11 @@ long socketBioCtrl(BIO*, int cmd, long, void*) {
   return cmd == BIO_CTRL_FLUSH ? 1 : 0;
 }
 
-int socketBioPuts(BIO* bio, const char* s) {
-  return socketBioWrite(bio, s, static_cast<int>(std::strlen(s)));
-}
-
 const BIO_METHOD* socketBioMethod() {
   static BIO_METHOD* method = [] {
     BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "trellis-socket");
     BIO_meth_set_read(m, socketBioRead);
     BIO_meth_set_write(m, socketBioWrite);
-    BIO_meth_set_puts(m, socketBioPuts);
     BIO_meth_set_ctrl(m, socketBioCtrl);
     return m;
   }();

@@ -250,6 +250,21 @@ TEST_F(XdsClientTest, SdsSubscriptionsFollowReferences) {
 }
 
 // Records the metadata of each stream and ends it at once with UNAVAILABLE.
+// A real gRPC server on 127.0.0.1 playing the agent, and client options pointing at it.
+std::unique_ptr<grpc::Server> startGrpcServer(grpc::Service& service, int& port) {
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  return builder.BuildAndStart();
+}
+
+XdsClientOptions optionsFor(int port) {
+  XdsClientOptions options;
+  options.target = "127.0.0.1:" + std::to_string(port);
+  options.node_id = "x";
+  return options;
+}
+
 class MetadataRecorder final
     : public envoy::service::discovery::v3::AggregatedDiscoveryService::CallbackService {
  public:
@@ -284,14 +299,9 @@ class MetadataRecorder final
 TEST(XdsClientTokenTest, SendsTheTokenAsMetadata) {
   MetadataRecorder service;
   int port = 0;
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&service);
-  auto server = builder.BuildAndStart();
+  auto server = startGrpcServer(service, port);
   ASSERT_TRUE(server);
-  XdsClientOptions options;
-  options.target = "127.0.0.1:" + std::to_string(port);
-  options.node_id = "x";
+  XdsClientOptions options = optionsFor(port);
   options.token = "c0ffee";
   XdsClient client(options, [](ProxyConfigPtr) {});
   client.start();
@@ -381,14 +391,9 @@ class AnswerThenFail final
 TEST(XdsClientTrailersTest, ReconnectsAfterANonZeroGrpcStatus) {
   AnswerThenFail service;
   int port = 0;
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&service);
-  auto server = builder.BuildAndStart();
+  auto server = startGrpcServer(service, port);
   ASSERT_TRUE(server);
-  XdsClientOptions options;
-  options.target = "127.0.0.1:" + std::to_string(port);
-  options.node_id = "x";
+  XdsClientOptions options = optionsFor(port);
   options.initial_backoff = 10ms;
   options.max_backoff = 20ms;
   XdsClient client(options, [](ProxyConfigPtr) {});
