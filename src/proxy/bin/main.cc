@@ -30,7 +30,7 @@ using namespace trellis;
 constexpr const char* kUsage =
     "Usage: trellis-proxy -bootstrap FILE [-workers N] [-admin-bind HOST:PORT] [-drain SECONDS]\n"
     "                     [-log-level trace|debug|info|warn|error]\n"
-    "                     [-close-denied-connections=true|false]\n"
+    "                     [-close-denied-connections=true|false] [-mux=true|false]\n"
     "       trellis-proxy -proxy-id ID -xds-addr HOST:PORT [-token TOKEN] [...]\n";
 
 struct Flags {
@@ -38,6 +38,7 @@ struct Flags {
   size_t workers = 0;
   int drain_seconds = 5;
   bool enforce_on_existing = true;
+  bool mux = true;
 };
 
 bool parseFlags(int argc, char** argv, Flags* f, std::string* error) {
@@ -88,6 +89,9 @@ bool parseFlags(int argc, char** argv, Flags* f, std::string* error) {
       } else if (a == "-close-denied-connections") {
         // Boolean: bare means true; -close-denied-connections=false turns it off.
         f->enforce_on_existing = !inline_value || (value != "false" && value != "0");
+      } else if (a == "-mux") {
+        // Boolean like the one above: -mux=false keeps one TLS connection per proxied connection.
+        f->mux = !inline_value || (value != "false" && value != "0");
       } else if (a == "-h" || a == "-help") {
         *error = "";
         return false;
@@ -215,6 +219,7 @@ int main(int argc, char** argv) {
   proxy::data::DataPlaneOptions dopts;
   dopts.workers = f.workers;
   dopts.enforce_on_existing = f.enforce_on_existing;
+  dopts.mux = f.mux;
   proxy::data::DataPlane plane(dopts);
   proxy::xds::XdsClient client(xopts, [&plane](proxy::ProxyConfigPtr config) {
     Status s = plane.apply(std::move(config));

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "common/log.h"
 #include "proxy/data/worker.h"
@@ -27,6 +28,19 @@ Connection::Connection(Worker& worker, std::shared_ptr<const CompiledListener> l
   down_.sock = std::move(socket);
 }
 
+Connection::Connection(Worker& worker, std::shared_ptr<const CompiledListener> listener,
+                       std::shared_ptr<MuxSession> session, uint32_t id)
+    : worker_(worker),
+      listener_(std::move(listener)),
+      down_(worker.context(), this),
+      up_(worker.context(), this),
+      timer_(worker.context()),
+      mux_(std::move(session)),
+      stream_id_(id),
+      mux_server_(true) {
+  peer_ = mux_->peerIdentity();
+}
+
 Connection::~Connection() {
   for (Socket* s : {&down_, &up_}) {
     if (s->fd >= 0) ::close(s->fd);
@@ -34,12 +48,23 @@ Connection::~Connection() {
 }
 
 void Connection::start() {
+  if (mux_server_) {
+    listener_->stats->mux_streams_total.fetch_add(1, std::memory_order_relaxed);
+    listener_->stats->mux_streams_active.fetch_add(1, std::memory_order_relaxed);
+    state_ = State::kConnecting;
+    cluster_ = worker_.cluster(listener_->config->cluster);
+    if (!cluster_) {
+      TLOG_WARN("proxy: {}: unknown cluster '{}'", listenerName(), listener_->config->cluster);
+      return close();
+    }
+    return connectUpstream();
+  }
   listener_->stats->connections_total.fetch_add(1, std::memory_order_relaxed);
   listener_->stats->connections_active.fetch_add(1, std::memory_order_relaxed);
   if (!adopt(down_)) return close();
   if (listener_->tls) {
-    down_.transport =
-        makeTlsServerTransport(down_.fd, *listener_->tls, &listener_->config->server_names);
+    down_.transport = makeTlsServerTransport(
+        down_.fd, *listener_->tls, &listener_->config->server_names, worker_.options().mux);
     state_ = State::kDownHandshake;
     armTimer(worker_.options().handshake_timeout);
     pump();
@@ -79,6 +104,15 @@ void Connection::close() {
   if (closed_) return;
   auto self = shared_from_this();  // the worker's reference may be the last one
   closed_ = true;
+  if (mux_) {
+    if (mux_open_ || mux_server_) {
+      if (!mux_done_ && !mux_reset_received_) mux_->sendControl(MuxType::kReset, stream_id_);
+      mux_->removeStream(stream_id_);
+    } else {
+      mux_->detach(this);
+    }
+    mux_.reset();
+  }
   boost::system::error_code ec;
   timer_.cancel();
   down_.sock.close(ec);
@@ -88,7 +122,11 @@ void Connection::close() {
     if (s->fd >= 0) ::close(s->fd);
     s->fd = -1;
   }
-  listener_->stats->connections_active.fetch_sub(1, std::memory_order_relaxed);
+  if (mux_server_) {
+    listener_->stats->mux_streams_active.fetch_sub(1, std::memory_order_relaxed);
+  } else if (!handed_off_) {
+    listener_->stats->connections_active.fetch_sub(1, std::memory_order_relaxed);
+  }
   if (!endpoint_key_.empty()) {
     auto& active = worker_.lbState(cluster_->config->name).active;
     if (auto it = active.find(endpoint_key_); it != active.end() && --it->second == 0) {
@@ -167,6 +205,15 @@ void Connection::onDownstreamReady() {
     }
     listener_->stats->rbac_allowed.fetch_add(1, std::memory_order_relaxed);
   }
+  if (listener_->tls && down_.transport->muxNegotiated()) {
+    // A Trellis sidecar asked for trellis-mux/1: this connection becomes a session whose streams
+    // are checked by what was just checked. The session now owns the fd and the active count.
+    handed_off_ = true;
+    const int fd = down_.fd;
+    down_.fd = -1;
+    worker_.adoptMuxServer(listener_, fd, std::move(down_.transport), peer_);
+    return close();
+  }
   state_ = State::kConnecting;
   cluster_ = worker_.cluster(listener_->config->cluster);
   if (!cluster_) {
@@ -194,6 +241,13 @@ void Connection::connectUpstream() {
     if (ec) {
       cluster_->stats->connect_failures.fetch_add(1, std::memory_order_relaxed);
       continue;
+    }
+    if (!mux_server_) {
+      if (auto session = worker_.muxClientFor(cluster_, i)) {
+        mux_ = std::move(session);
+        mux_->attach(this);  // onMuxOpen or onMuxFailed, now or after the session's handshake
+        return;
+      }
     }
     up_.sock.close(ec);
     const uint64_t attempt = ++attempt_;
@@ -260,8 +314,60 @@ void Connection::onUpstreamReady() {
   startRelay();
 }
 
+void Connection::onMuxOpen() {
+  if (closed_) return;
+  const Endpoint& ep = cluster_->config->endpoints[tried_.back()];
+  endpoint_key_ = endpointKey(ep);
+  ++worker_.lbState(cluster_->config->name).active[endpoint_key_];
+  cluster_->stats->connections_total.fetch_add(1, std::memory_order_relaxed);
+  cluster_->stats->connections_active.fetch_add(1, std::memory_order_relaxed);
+  stream_id_ = mux_->open(this);
+  mux_open_ = true;
+  startRelay();
+}
+
+void Connection::onMuxFailed(MuxSession::Failure why) {
+  if (closed_) return;
+  mux_.reset();
+  switch (why) {
+    case MuxSession::Failure::kConnect:
+      cluster_->stats->connect_failures.fetch_add(1, std::memory_order_relaxed);
+      return connectUpstream();  // the next endpoint, as for a direct connection
+    case MuxSession::Failure::kDeclined:
+      tried_.pop_back();  // the same endpoint again, directly this time
+      return connectUpstream();
+    case MuxSession::Failure::kTls:
+    case MuxSession::Failure::kClosed:
+      return close();
+  }
+}
+
+void Connection::onMuxDeclined(int fd, std::unique_ptr<Transport> transport) {
+  mux_.reset();
+  if (closed_) {
+    ::close(fd);
+    return;
+  }
+  const Endpoint& ep = cluster_->config->endpoints[tried_.back()];
+  endpoint_key_ = endpointKey(ep);
+  ++worker_.lbState(cluster_->config->name).active[endpoint_key_];
+  cluster_->stats->connections_total.fetch_add(1, std::memory_order_relaxed);
+  cluster_->stats->connections_active.fetch_add(1, std::memory_order_relaxed);
+  up_.fd = fd;
+  up_.transport = std::move(transport);
+  if (!worker_.rewatch(fd, &up_)) return close();
+  startRelay();  // identity was checked by the session's handshake
+}
+
 void Connection::startRelay() {
   state_ = State::kRelaying;
+  if (mux_) {
+    local_ = mux_server_ ? &up_ : &down_;
+    last_activity_ = Clock::now();
+    armTimer(listener_->config->idle_timeout);
+    pump();
+    return;
+  }
   to_upstream_.emplace(worker_.options().buffer_bytes);
   to_downstream_.emplace(worker_.options().buffer_bytes);
   last_activity_ = Clock::now();
@@ -271,6 +377,7 @@ void Connection::startRelay() {
 
 // Returns false when the connection closed.
 bool Connection::relay() {
+  if (mux_) return muxRelay();
   bool progress = true;
   bool any = false;
   while (progress && !closed_) {
@@ -353,6 +460,176 @@ bool Connection::move(Socket& src, Socket& dst, RelayBuffer& buf, bool to_upstre
         return false;
     }
   }
+}
+
+// The far side is a mux stream: stream bytes go straight from the session's input to the local
+// socket (mux_pending_ only holds what the socket would not take), and local bytes are read
+// straight into the session's output behind a frame header, within the stream's credit.
+bool Connection::muxRelay() {
+  Socket& l = *local_;
+  auto& ls = *listener_->stats;
+  auto& cs = *cluster_->stats;
+  Counter& from_local = mux_server_ ? cs.bytes_received : ls.bytes_received;
+  Counter& to_stream = mux_server_ ? ls.bytes_sent : cs.bytes_sent;
+  if (!muxDeliver()) return false;
+  bool progressed = false;
+  while (!mux_fin_sent_) {
+    if (l.eof) {
+      mux_->sendControl(MuxType::kFin, stream_id_);
+      mux_fin_sent_ = true;
+      progressed = true;
+      break;
+    }
+    if (send_credit_ == 0) break;  // onMuxWindow pumps again
+    if (!mux_->canSend()) {
+      mux_->waitWritable(stream_id_);  // onMuxWritable pumps again
+      break;
+    }
+    if (l.drained) {
+      want(l, IoStatus::kWantRead);
+      break;
+    }
+    const size_t n = std::min<size_t>(send_credit_, kMuxMaxPayload);
+    char* p = mux_->prepareData(n);
+    const IoResult r = l.transport->read(p, n);
+    if (r.status == IoStatus::kOk) {
+      mux_->commitData(stream_id_, r.bytes);  // may write the session out, and fail it
+      if (closed_) return false;
+      send_credit_ -= static_cast<uint32_t>(r.bytes);
+      from_local.fetch_add(r.bytes, std::memory_order_relaxed);
+      to_stream.fetch_add(r.bytes, std::memory_order_relaxed);
+      l.drained = !l.hup && l.transport->drained();
+      progressed = true;
+      continue;
+    }
+    if (r.status == IoStatus::kEof) {
+      l.eof = true;
+      continue;
+    }
+    if (r.status == IoStatus::kWantRead || r.status == IoStatus::kWantWrite) {
+      want(l, r.status);
+      break;
+    }
+    close();
+    return false;
+  }
+  if (progressed) last_activity_ = Clock::now();
+  const bool pending = mux_pending_ && !mux_pending_->empty();
+  if (mux_fin_sent_ && mux_fin_received_ && l.shut && !pending) {
+    mux_done_ = true;
+    close();
+    return false;
+  }
+  return true;
+}
+
+bool Connection::muxDeliver() {
+  Socket& l = *local_;
+  Counter& to_local = mux_server_ ? cluster_->stats->bytes_sent : listener_->stats->bytes_sent;
+  while (mux_pending_ && !mux_pending_->empty()) {
+    const IoResult w = l.transport->write(mux_pending_->data(), mux_pending_->size());
+    if (w.status == IoStatus::kOk) {
+      const bool partial = w.bytes < mux_pending_->size();
+      mux_pending_->consume(w.bytes);
+      to_local.fetch_add(w.bytes, std::memory_order_relaxed);
+      muxAck(w.bytes);
+      last_activity_ = Clock::now();
+      if (partial) {
+        want(l, IoStatus::kWantWrite);
+        return true;
+      }
+      continue;
+    }
+    if (w.status == IoStatus::kWantWrite || w.status == IoStatus::kWantRead) {
+      want(l, w.status);
+      return true;
+    }
+    close();
+    return false;
+  }
+  if (mux_fin_received_ && !l.shut) {
+    l.transport->shutdownWrite();  // an error means the peer is gone; reads will tell
+    l.shut = true;
+  }
+  return true;
+}
+
+void Connection::muxAck(size_t delivered) {
+  recv_unacked_ += delivered;
+  if (recv_unacked_ >= kMuxInitialWindow / 4) {
+    mux_->sendControl(MuxType::kWindow, stream_id_, static_cast<uint32_t>(recv_unacked_));
+    recv_unacked_ = 0;
+  }
+}
+
+void Connection::onMuxData(const char* data, size_t len) {
+  if (closed_) return;
+  if (mux_fin_received_) {  // DATA after FIN: the peer is confused; end the stream
+    close();
+    return;
+  }
+  (mux_server_ ? listener_->stats->bytes_received : cluster_->stats->bytes_received)
+      .fetch_add(len, std::memory_order_relaxed);
+  last_activity_ = Clock::now();
+  size_t off = 0;
+  const bool direct =
+      state_ == State::kRelaying && !local_->shut && (!mux_pending_ || mux_pending_->empty());
+  if (direct) {
+    Counter& to_local = mux_server_ ? cluster_->stats->bytes_sent : listener_->stats->bytes_sent;
+    while (off < len) {
+      const IoResult w = local_->transport->write(data + off, len - off);
+      if (w.status == IoStatus::kOk) {
+        off += w.bytes;
+        to_local.fetch_add(w.bytes, std::memory_order_relaxed);
+        muxAck(w.bytes);
+        if (off < len) want(*local_, IoStatus::kWantWrite);  // a short send: the socket is full
+        if (off < len) break;
+        continue;
+      }
+      if (w.status == IoStatus::kWantWrite || w.status == IoStatus::kWantRead) {
+        want(*local_, w.status);
+        break;
+      }
+      close();
+      return;
+    }
+  }
+  if (off == len) return;
+  if (!mux_pending_) mux_pending_.emplace(kMuxInitialWindow);
+  if (len - off > mux_pending_->capacity() - mux_pending_->size()) {
+    TLOG_WARN("proxy: mux stream {} from '{}': peer exceeded the stream window", stream_id_,
+              mux_server_ ? peer_ : listenerName());
+    close();
+    return;
+  }
+  while (off < len) {
+    const size_t n = std::min(len - off, mux_pending_->spaceSize());
+    std::memcpy(mux_pending_->space(), data + off, n);
+    mux_pending_->commit(n);
+    off += n;
+  }
+}
+
+void Connection::onMuxFin() {
+  if (closed_) return;
+  mux_fin_received_ = true;
+  if (state_ == State::kRelaying) pump();
+}
+
+void Connection::onMuxReset() {
+  mux_reset_received_ = true;
+  close();
+}
+
+void Connection::onMuxWindow(uint32_t increment) {
+  if (closed_) return;
+  send_credit_ =
+      static_cast<uint32_t>(std::min<uint64_t>(uint64_t{send_credit_} + increment, 0x7FFFFFFFu));
+  if (state_ == State::kRelaying) pump();
+}
+
+void Connection::onMuxWritable() {
+  if (!closed_ && state_ == State::kRelaying) pump();
 }
 
 void Connection::want(Socket& s, IoStatus status) {

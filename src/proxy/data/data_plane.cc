@@ -77,6 +77,7 @@ DataPlane::DataPlane(DataPlaneOptions options) : options_(options) {
   wo.buffer_bytes = options_.buffer_bytes;
   wo.handshake_timeout = options_.handshake_timeout;
   wo.enforce_on_existing = options_.enforce_on_existing;
+  wo.mux = options_.mux;
   for (size_t i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(i, wo));
   for (size_t i = 0; i < n; ++i) {
     Worker* w = workers_[i].get();

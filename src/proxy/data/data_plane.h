@@ -39,6 +39,9 @@ struct DataPlaneOptions {
   std::chrono::milliseconds handshake_timeout{10000};
   // Re-check open inbound connections when a listener's RBAC changes; close the now-denied ones.
   bool enforce_on_existing = true;
+  // trellis-mux/1 between Trellis sidecars: many connections over one mTLS connection per
+  // upstream endpoint and worker (mux_session.h). Peers that do not speak it are detected.
+  bool mux = true;
 };
 
 class DataPlane {

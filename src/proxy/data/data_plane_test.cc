@@ -9,6 +9,40 @@
 #include "proxy/data/mesh_fixture.h"
 
 namespace trellis::proxy::data::testing {
+
+// The writer stalls: what the proxies hold is bounded by their buffers (plus kernel socket
+// buffers), not by what the client wanted to send. Direct: a relay buffer per direction; over
+// trellis-mux/1: the stream's window on the server side, nothing beyond credit on the client.
+void MeshTest::slowReaderStaysBounded(size_t server_bound) {
+  EchoServer silent(/*silent=*/true);
+  ASSERT_TRUE(
+      server_->apply(serverConfig(db_leaf_, std::nullopt, {{"127.0.0.1", silent.port()}})).isOk());
+  ASSERT_TRUE(client_->apply(clientConfig(web_leaf_)).isOk());
+  const int fd = dial(client_->listenerPort(kUpstream));
+  ::fcntl(fd, F_SETFL, O_NONBLOCK);
+  const std::string chunk(65536, 'y');
+  size_t written = 0;
+  auto last_progress = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - last_progress < 500ms && written < (256u << 20)) {
+    const ssize_t n = ::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      written += n;
+      last_progress = std::chrono::steady_clock::now();
+    } else {
+      std::this_thread::sleep_for(5ms);
+    }
+  }
+  EXPECT_LT(written, 64u << 20);
+  const auto& in = *client_->stats().listenerOrNull(kUpstream);
+  const auto& out = clientCluster();
+  EXPECT_LE(in.bytes_received.load() - out.bytes_sent.load(), 64u * 1024);
+  const auto& sin = serverStats();
+  const auto& sout = *server_->stats().clusterOrNull("local_app");
+  EXPECT_GT(sin.bytes_received.load(), 0u);
+  EXPECT_LE(sin.bytes_received.load() - sout.bytes_sent.load(), server_bound);
+  ::close(fd);
+}
+
 namespace {
 
 std::string httpGet(uint16_t port, const std::string& path) {
@@ -66,6 +100,7 @@ TEST_F(MeshTest, RbacDenyClosesAndCounts) {
 }
 
 TEST_F(MeshTest, ResumesUpstreamSessionsAndReusesContexts) {
+  useMux(false);  // one TLS connection per proxied connection
   startMesh();
   for (int i = 0; i < 8; ++i) {
     const int fd = dial(client_->listenerPort(kUpstream));
@@ -179,34 +214,123 @@ TEST_F(MeshTest, RetriesAnotherEndpointWhenOneIsDown) {
 }
 
 TEST_F(MeshTest, SlowReaderKeepsProxyBuffersBounded) {
-  EchoServer silent(/*silent=*/true);
-  ASSERT_TRUE(
-      server_->apply(serverConfig(db_leaf_, std::nullopt, {{"127.0.0.1", silent.port()}})).isOk());
-  ASSERT_TRUE(client_->apply(clientConfig(web_leaf_)).isOk());
-  const int fd = dial(client_->listenerPort(kUpstream));
-  ::fcntl(fd, F_SETFL, O_NONBLOCK);
-  const std::string chunk(65536, 'y');
-  size_t written = 0;
-  auto last_progress = std::chrono::steady_clock::now();
-  while (std::chrono::steady_clock::now() - last_progress < 500ms && written < (256u << 20)) {
-    const ssize_t n = ::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL);
-    if (n > 0) {
-      written += n;
-      last_progress = std::chrono::steady_clock::now();
+  useMux(false);
+  slowReaderStaysBounded(64u * 1024);
+}
+
+TEST_F(MeshTest, SlowReaderKeepsMuxStreamWithinItsWindow) {
+  slowReaderStaysBounded(kMuxInitialWindow);
+  EXPECT_EQ(serverStats().mux_streams_total.load(), 1u);
+}
+
+// trellis-mux/1: sequential and overlapping connections share one mTLS connection per client
+// worker; each is a stream on the server, which connects it to the app on its own.
+TEST_F(MeshTest, MuxCarriesConnectionsOverOneSessionPerWorker) {
+  startMesh(allowOnly("web"));
+  std::vector<int> open;
+  for (int i = 0; i < 20; ++i) {
+    const int fd = dial(client_->listenerPort(kUpstream));
+    const std::string msg = "m" + std::to_string(i);
+    ASSERT_TRUE(sendAll(fd, msg));
+    ASSERT_EQ(recvN(fd, msg.size()), msg);
+    if (i % 2 == 0) {
+      ::close(fd);
     } else {
-      std::this_thread::sleep_for(5ms);
+      open.push_back(fd);  // half of them stay open while the others come and go
     }
   }
-  // The writer stalls: what the proxies hold is bounded by their buffers (plus kernel socket
-  // buffers), not by what the client wanted to send.
-  EXPECT_LT(written, 64u << 20);
-  const auto& in = *client_->stats().listenerOrNull(kUpstream);
-  const auto& out = clientCluster();
-  EXPECT_LE(in.bytes_received.load() - out.bytes_sent.load(), 64u * 1024);
-  const auto& sin = serverStats();
-  const auto& sout = *server_->stats().clusterOrNull("local_app");
-  EXPECT_LE(sin.bytes_received.load() - sout.bytes_sent.load(), 64u * 1024);
+  for (int fd : open) {
+    ASSERT_TRUE(sendAll(fd, "again"));
+    EXPECT_EQ(recvN(fd, 5), "again");
+    ::shutdown(fd, SHUT_WR);
+    EXPECT_TRUE(closedWithin(fd, 3000ms));  // the FIN went through and came back
+    ::close(fd);
+  }
+  EXPECT_LE(clientCluster().mux_sessions_total.load(), 2u);  // two client workers
+  EXPECT_GE(clientCluster().mux_sessions_total.load(), 1u);
+  EXPECT_EQ(clientCluster().mux_fallbacks.load(), 0u);
+  EXPECT_EQ(serverStats().mux_sessions_total.load(), clientCluster().mux_sessions_total.load());
+  EXPECT_EQ(serverStats().mux_streams_total.load(), 20u);
+  EXPECT_EQ(serverStats().rbac_allowed.load(), serverStats().mux_sessions_total.load());
+  EXPECT_EQ(echo_.accepted(), 20);
+  EXPECT_TRUE(eventually([&] { return serverStats().mux_streams_active.load() == 0; }));
+  EXPECT_TRUE(eventually([&] { return client_->activeConnections() == 0; }));
+  EXPECT_EQ(clientCluster().connections_total.load(), 20u);  // streams, as connections
+}
+
+// A server that does not speak trellis-mux/1 (Envoy, or -mux=false) gets one TLS connection per
+// proxied connection; the handshake that found out is not wasted.
+TEST_F(MeshTest, MuxFallsBackToDirectWhenThePeerDeclines) {
+  server_ = std::make_unique<DataPlane>(DataPlaneOptions{.workers = 2, .mux = false});
+  startMesh();
+  for (int i = 0; i < 6; ++i) {
+    const int fd = dial(client_->listenerPort(kUpstream));
+    ASSERT_TRUE(sendAll(fd, "ping"));
+    EXPECT_EQ(recvN(fd, 4), "ping");
+    ::close(fd);
+  }
+  EXPECT_GE(clientCluster().mux_fallbacks.load(), 1u);
+  EXPECT_LE(clientCluster().mux_fallbacks.load(), 2u);  // once per client worker, then remembered
+  EXPECT_EQ(serverStats().mux_sessions_total.load(), 0u);
+  EXPECT_EQ(echo_.accepted(), 6);
+}
+
+// A new expected identity for the upstream starts a new session, and its handshake checks it.
+TEST_F(MeshTest, MuxSessionIsPerIdentity) {
+  client_ = std::make_unique<DataPlane>(DataPlaneOptions{.workers = 1});
+  startMesh();
+  const int fd = dial(client_->listenerPort(kUpstream));
+  ASSERT_TRUE(sendAll(fd, "ping"));
+  ASSERT_EQ(recvN(fd, 4), "ping");
+  ASSERT_TRUE(client_->apply(clientConfig(web_leaf_, {pki_.uri("billing")})).isOk());
+  const int again = dial(client_->listenerPort(kUpstream));
+  sendAll(again, "hello");
+  EXPECT_TRUE(closedWithin(again, 3000ms));
+  ::close(again);
+  EXPECT_EQ(clientCluster().tls_failures.get(TlsFailure::kIdentityMismatch), 1u);
+  ASSERT_TRUE(sendAll(fd, "still"));  // the stream on the first session is unaffected
+  EXPECT_EQ(recvN(fd, 5), "still");
   ::close(fd);
+}
+
+// The app behind the server sidecar refuses: the stream is reset, the client connection closed,
+// and the session carries on for the next connection.
+TEST_F(MeshTest, MuxStreamResetWhenTheAppIsDown) {
+  client_ = std::make_unique<DataPlane>(DataPlaneOptions{.workers = 1});
+  uint16_t dead = 0;
+  {
+    EchoServer gone;
+    dead = gone.port();
+  }
+  ASSERT_TRUE(server_->apply(serverConfig(db_leaf_, std::nullopt, {{"127.0.0.1", dead}})).isOk());
+  ASSERT_TRUE(client_->apply(clientConfig(web_leaf_)).isOk());
+  for (int i = 0; i < 3; ++i) {
+    const int fd = dial(client_->listenerPort(kUpstream));
+    sendAll(fd, "hello");
+    EXPECT_TRUE(closedWithin(fd, 3000ms));
+    ::close(fd);
+  }
+  EXPECT_EQ(clientCluster().mux_sessions_total.load(), 1u);
+  EXPECT_EQ(clientCluster().mux_sessions_active.load(), 1);
+  EXPECT_EQ(serverStats().mux_streams_total.load(), 3u);
+  EXPECT_GE(server_->stats().clusterOrNull("local_app")->connect_failures.load(), 3u);
+}
+
+TEST_F(MeshTest, NewConnectionRateOverMux) {
+  startMesh();
+  const int n = 300;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < n; ++i) {
+    const int fd = dial(client_->listenerPort(kUpstream));
+    ASSERT_TRUE(sendAll(fd, "p"));
+    ASSERT_EQ(recvN(fd, 1), "p");
+    ::close(fd);
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("connections: %d sequential new connections over trellis-mux/1: %.0f/s\n", n,
+              n / secs);
+  EXPECT_LE(clientCluster().mux_sessions_total.load(), 2u);
+  EXPECT_EQ(serverStats().mux_streams_total.load(), static_cast<uint64_t>(n));
 }
 
 TEST_F(MeshTest, UnchangedListenerKeepsSocketRemovedOneDrains) {
@@ -271,6 +395,7 @@ TEST_F(MeshTest, BadListenerUpdateKeepsPreviousVersion) {
 
 // Not benchmarks (that is bench/proxy): sanity figures, printed.
 TEST_F(MeshTest, NewConnectionRateWithResumption) {
+  useMux(false);
   startMesh();
   const int n = 300;
   const auto t0 = std::chrono::steady_clock::now();

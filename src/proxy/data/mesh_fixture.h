@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "proxy/data/data_plane.h"
+#include "proxy/data/mux_frame.h"
 #include "proxy/data/test_support.h"
 
 namespace trellis::proxy::data::testing {
@@ -37,6 +38,13 @@ class MeshTest : public ::testing::Test {
     server_ = std::make_unique<DataPlane>(DataPlaneOptions{.workers = 2});
     client_ = std::make_unique<DataPlane>(DataPlaneOptions{.workers = 2});
   }
+
+  // Both sides with or without trellis-mux/1 (on by default).
+  void useMux(bool on) {
+    server_ = std::make_unique<DataPlane>(DataPlaneOptions{.workers = 2, .mux = on});
+    client_ = std::make_unique<DataPlane>(DataPlaneOptions{.workers = 2, .mux = on});
+  }
+  void slowReaderStaysBounded(size_t server_bound);
 
   Listener publicListener(const TlsMaterial& leaf, std::optional<Rbac> rbac) {
     Listener l;

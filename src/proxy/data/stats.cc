@@ -153,6 +153,17 @@ std::string StatsRegistry::renderPrometheus() const {
             [&](const L& s) { return r(s.rbac_closed_existing); });
   family<L>(out, "listener_idle_timeouts_total", "counter", "Connections closed as idle.", l,
             listeners, [&](const L& s) { return r(s.idle_timeouts); });
+  family<L>(out, "listener_mux_sessions_total", "counter",
+            "trellis-mux/1 sessions accepted from Trellis sidecars.", l, listeners,
+            [&](const L& s) { return r(s.mux_sessions_total); });
+  family<L>(out, "listener_mux_sessions_active", "gauge", "Open inbound trellis-mux/1 sessions.", l,
+            listeners, [&](const L& s) { return r(s.mux_sessions_active); });
+  family<L>(out, "listener_mux_streams_total", "counter",
+            "Streams carried by inbound trellis-mux/1 sessions.", l, listeners,
+            [&](const L& s) { return r(s.mux_streams_total); });
+  family<L>(out, "listener_mux_streams_active", "gauge",
+            "Open streams of inbound trellis-mux/1 sessions.", l, listeners,
+            [&](const L& s) { return r(s.mux_streams_active); });
   tlsFamily(out, "listener_tls_handshake_failures_total", l, listeners);
   const std::string_view c = "cluster";
   family<C>(out, "cluster_connections_total", "counter", "Upstream connections established.", c,
@@ -175,6 +186,14 @@ std::string StatsRegistry::renderPrometheus() const {
   family<C>(out, "cluster_tls_sessions_resumed_total", "counter",
             "Upstream TLS handshakes that resumed a session.", c, clusters,
             [&](const C& s) { return r(s.tls_resumed); });
+  family<C>(out, "cluster_mux_sessions_total", "counter",
+            "trellis-mux/1 sessions opened to upstream endpoints.", c, clusters,
+            [&](const C& s) { return r(s.mux_sessions_total); });
+  family<C>(out, "cluster_mux_sessions_active", "gauge", "Open outbound trellis-mux/1 sessions.", c,
+            clusters, [&](const C& s) { return r(s.mux_sessions_active); });
+  family<C>(out, "cluster_mux_fallbacks_total", "counter",
+            "Upstream handshakes where the endpoint declined trellis-mux/1.", c, clusters,
+            [&](const C& s) { return r(s.mux_fallbacks); });
   tlsFamily(out, "cluster_tls_handshake_failures_total", c, clusters);
   return out;
 }

@@ -53,6 +53,12 @@ struct ListenerStats {
   Counter rbac_denied{0};
   Counter rbac_closed_existing{0};  // open connections closed by a policy change
   Counter idle_timeouts{0};
+  // trellis-mux/1 (inbound): sessions from Trellis sidecars (each also counts as one downstream
+  // connection), and the streams they carried (each one connection to the cluster behind).
+  Counter mux_sessions_total{0};
+  Gauge mux_sessions_active{0};
+  Counter mux_streams_total{0};
+  Gauge mux_streams_active{0};
   TlsFailureCounters tls_failures;
 };
 
@@ -65,6 +71,11 @@ struct ClusterStats {
   Counter connect_timeouts{0};
   Counter no_healthy_endpoint{0};
   Counter tls_resumed{0};
+  // trellis-mux/1 (outbound): sessions opened to endpoints (connections_* count streams then),
+  // and handshakes where the endpoint declined the protocol.
+  Counter mux_sessions_total{0};
+  Gauge mux_sessions_active{0};
+  Counter mux_fallbacks{0};
   TlsFailureCounters tls_failures;
 };
 

@@ -1,5 +1,7 @@
 #include "proxy/data/tls_context.h"
 
+#include "proxy/data/mux_frame.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -86,6 +88,30 @@ int sessionIndex() {
 int serverNamesIndex() {
   static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
   return index;
+}
+
+int muxIndex() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+// Selects trellis-mux/1 when the client offers it and this SSL may speak it (allowMux); any other
+// offer (h2, http/1.1 from Envoy) gets no ALPN at all, as before, and the connection stays a
+// plain TLS stream.
+int onAlpnSelect(SSL* ssl, const unsigned char** out, unsigned char* outlen,
+                 const unsigned char* in, unsigned int inlen, void*) {
+  if (SSL_get_ex_data(ssl, muxIndex()) == nullptr) return SSL_TLSEXT_ERR_NOACK;
+  for (unsigned int i = 0; i < inlen;) {
+    const unsigned int n = in[i];
+    if (i + 1 + n > inlen) break;
+    if (std::string_view(reinterpret_cast<const char*>(in + i + 1), n) == kMuxAlpn) {
+      *out = in + i + 1;
+      *outlen = static_cast<unsigned char>(n);
+      return SSL_TLSEXT_ERR_OK;
+    }
+    i += 1 + n;
+  }
+  return SSL_TLSEXT_ERR_NOACK;
 }
 
 int onNewSession(SSL* ssl, SSL_SESSION* session) {
@@ -181,6 +207,7 @@ Result<TlsContextPtr> TlsContext::create(const TlsMaterial& material, TlsRole ro
     SSL_CTX_set_num_tickets(ctx, 1);
     SSL_CTX_set_info_callback(ctx, onServerInfo);
     SSL_CTX_set_tlsext_servername_callback(ctx, onServerName);
+    SSL_CTX_set_alpn_select_cb(ctx, onAlpnSelect, nullptr);
   } else {
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
@@ -244,6 +271,22 @@ void offerSession(SSL* ssl, SSL_SESSION* session) {
 void keepSessionResumable(SSL* ssl) {
   if (ssl == nullptr || SSL_is_init_finished(ssl) != 1) return;
   SSL_set_shutdown(ssl, SSL_get_shutdown(ssl) | SSL_SENT_SHUTDOWN);
+}
+
+void allowMux(SSL* ssl) { SSL_set_ex_data(ssl, muxIndex(), reinterpret_cast<void*>(1)); }
+
+void offerMux(SSL* ssl) {
+  unsigned char wire[1 + kMuxAlpn.size()];
+  wire[0] = static_cast<unsigned char>(kMuxAlpn.size());
+  std::copy(kMuxAlpn.begin(), kMuxAlpn.end(), wire + 1);
+  SSL_set_alpn_protos(ssl, wire, sizeof(wire));
+}
+
+bool muxSelected(const SSL* ssl) {
+  const unsigned char* p = nullptr;
+  unsigned int n = 0;
+  SSL_get0_alpn_selected(ssl, &p, &n);
+  return p != nullptr && std::string_view(reinterpret_cast<const char*>(p), n) == kMuxAlpn;
 }
 
 void attachServerNames(SSL* ssl, const std::vector<std::string>* names) {

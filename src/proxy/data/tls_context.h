@@ -93,6 +93,12 @@ void offerSession(SSL* ssl, SSL_SESSION* session);
 // fatal alert later (which removes the session at once), keeps OpenSSL's default.
 void keepSessionResumable(SSL* ssl);
 
+// trellis-mux/1 over ALPN (see mux_frame.h). Server: this SSL may select it when offered.
+// Client: offer it. Both: whether the handshake settled on it.
+void allowMux(SSL* ssl);
+void offerMux(SSL* ssl);
+bool muxSelected(const SSL* ssl);
+
 // Inbound: the listener's SNI list; the servername callback rejects other names.
 void attachServerNames(SSL* ssl, const std::vector<std::string>* names);
 

@@ -148,9 +148,15 @@ TEST_F(BadInputTest, Tls12ClientsAreServed) {
   EXPECT_EQ(old.echo("twelve"), "twelve");
 }
 
-// Session resumption survives connections that end without a close_notify.
+// Session resumption survives connections that end without a close_notify. These are about one
+// TLS connection per proxied connection, so trellis-mux/1 is off on both sides.
 class SessionTest : public MeshTest {
  protected:
+  void SetUp() override {
+    MeshTest::SetUp();
+    server_ = std::make_unique<DataPlane>(DataPlaneOptions{.workers = 2, .mux = false});
+    client_ = std::make_unique<DataPlane>(DataPlaneOptions{.workers = 2, .mux = false});
+  }
   uint16_t publicPort() { return server_->listenerPort(kPublic); }
   // Close with a TCP reset (SO_LINGER 0): no FIN, no close_notify.
   static void resetClose(int fd) {
@@ -225,7 +231,7 @@ TEST_F(SessionTest, ResumptionKeepsItsTicketAndTheTicketServesAgain) {
 TEST_F(SessionTest, OverlappingConnectionsShareOneSession) {
   // One client worker: after the first (full) handshake, two connections open at the same time
   // both resume with its session. OpenSSL would retire a TLS 1.3 client session after one use.
-  client_ = std::make_unique<DataPlane>(DataPlaneOptions{.workers = 1});
+  client_ = std::make_unique<DataPlane>(DataPlaneOptions{.workers = 1, .mux = false});
   startMesh();
   const int first = dial(client_->listenerPort(kUpstream));
   ASSERT_TRUE(sendAll(first, "a"));
@@ -246,7 +252,7 @@ TEST_F(SessionTest, ResumedSessionStillChecksTheServerIdentity) {
   // The expected SAN is checked on every connection, resumed ones included: a config that now
   // expects another service refuses a server whose session was cached under the old one. One
   // client worker, so the second connection finds the first one's session.
-  client_ = std::make_unique<DataPlane>(DataPlaneOptions{.workers = 1});
+  client_ = std::make_unique<DataPlane>(DataPlaneOptions{.workers = 1, .mux = false});
   startMesh();
   const int fd = dial(client_->listenerPort(kUpstream));
   ASSERT_TRUE(sendAll(fd, "ping"));

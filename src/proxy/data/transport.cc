@@ -197,10 +197,12 @@ std::unique_ptr<Transport> makePlainTransport(int fd) {
 }
 
 std::unique_ptr<Transport> makeTlsServerTransport(int fd, const TlsContext& ctx,
-                                                  const std::vector<std::string>* server_names) {
+                                                  const std::vector<std::string>* server_names,
+                                                  bool allow_mux) {
   auto t = std::make_unique<TlsTransport>(fd, ctx);
   SSL_set_accept_state(t->ssl());
   attachServerNames(t->ssl(), server_names);
+  if (allow_mux) allowMux(t->ssl());
   return t;
 }
 
@@ -212,6 +214,7 @@ std::unique_ptr<Transport> makeTlsClientTransport(int fd, const TlsContext& ctx,
   if (!options.sni.empty()) SSL_set_tlsext_host_name(ssl, options.sni.c_str());
   if (options.session != nullptr) offerSession(ssl, options.session);
   if (options.sink != nullptr) attachSessionSink(ssl, options.sink);
+  if (options.offer_mux) offerMux(ssl);
   return t;
 }
 

@@ -43,6 +43,8 @@ class Transport {
   // Peer SPIFFE ID (TLS only, after the handshake).
   virtual std::string peerIdentity() const { return {}; }
   virtual SSL* ssl() const { return nullptr; }
+  // The handshake negotiated trellis-mux/1 (TLS only).
+  bool muxNegotiated() const { return ssl() != nullptr && muxSelected(ssl()); }
 };
 
 std::unique_ptr<Transport> makePlainTransport(int fd);
@@ -51,9 +53,12 @@ struct TlsClientOptions {
   std::string sni;
   SSL_SESSION* session = nullptr;  // resume this one if set (borrowed)
   SessionSink* sink = nullptr;     // where new sessions go (outlives the transport)
+  bool offer_mux = false;          // offer trellis-mux/1 by ALPN
 };
+// `allow_mux`: select trellis-mux/1 when the client offers it.
 std::unique_ptr<Transport> makeTlsServerTransport(int fd, const TlsContext& ctx,
-                                                  const std::vector<std::string>* server_names);
+                                                  const std::vector<std::string>* server_names,
+                                                  bool allow_mux = false);
 std::unique_ptr<Transport> makeTlsClientTransport(int fd, const TlsContext& ctx,
                                                   const TlsClientOptions& options);
 

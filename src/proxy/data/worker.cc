@@ -11,6 +11,7 @@
 
 #include "common/log.h"
 #include "proxy/data/connection.h"
+#include "proxy/data/mux_session.h"
 
 namespace trellis::proxy::data {
 
@@ -46,6 +47,110 @@ bool Worker::watch(int fd, PollTarget* target) {
   return ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) == 0;
 }
 
+bool Worker::rewatch(int fd, PollTarget* target) {
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  ev.data.ptr = target;
+  return ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) == 0;
+}
+
+namespace {
+// How long an endpoint that declined trellis-mux/1 gets direct connections before it is asked
+// again (a sidecar may be upgraded or restarted with mux on).
+constexpr auto kNoMuxFor = std::chrono::minutes(5);
+}  // namespace
+
+std::shared_ptr<MuxSession> Worker::muxClientFor(
+    const std::shared_ptr<const CompiledCluster>& cluster, size_t endpoint) {
+  if (!options_.mux || draining_ || !cluster->tls) return nullptr;
+  const Cluster& c = *cluster->config;
+  // The key carries everything the handshake checked, so a new leaf, roots, SNI or expected
+  // identity start a new session; the old one serves its streams and then idles out.
+  std::string key = c.name + "/" + endpointKey(c.endpoints[endpoint]) + "/" + c.sni + "/" +
+                    std::to_string(reinterpret_cast<uintptr_t>(cluster->tls.get()));
+  for (const auto& san : c.expected_sans) key += "/" + san;
+  if (auto it = no_mux_until_.find(key); it != no_mux_until_.end()) {
+    if (std::chrono::steady_clock::now() < it->second) return nullptr;
+    no_mux_until_.erase(it);
+  }
+  auto& slot = mux_clients_[key];
+  if (slot && slot->usable()) return slot;
+  if (slot) retired_mux_.push_back(slot);  // still serving its streams; no new ones
+  slot = std::make_shared<MuxSession>(*this, cluster, endpoint, key);
+  return slot;
+}
+
+void Worker::muxDeclined(const std::string& key) {
+  no_mux_until_[key] = std::chrono::steady_clock::now() + kNoMuxFor;
+}
+
+void Worker::adoptMuxServer(std::shared_ptr<const CompiledListener> listener, int fd,
+                            std::unique_ptr<Transport> transport, std::string peer) {
+  auto s = std::make_shared<MuxSession>(*this, std::move(listener), fd, std::move(transport),
+                                        std::move(peer));
+  mux_servers_.emplace(s.get(), s);
+  s->start();
+  if (draining_) s->goAway();
+}
+
+std::shared_ptr<Connection> Worker::newMuxStream(
+    const std::shared_ptr<const CompiledListener>& listener, std::shared_ptr<MuxSession> session,
+    uint32_t id) {
+  auto c = std::make_shared<Connection>(*this, listener, std::move(session), id);
+  connections_.emplace(c.get(), c);
+  connection_count_.fetch_add(1);
+  return c;
+}
+
+void Worker::forgetMux(const std::shared_ptr<MuxSession>& session) {
+  if (session->role() == MuxSession::Role::kServer) {
+    mux_servers_.erase(session.get());
+  } else if (auto it = mux_clients_.find(session->key());
+             it != mux_clients_.end() && it->second == session) {
+    mux_clients_.erase(it);
+  }
+  retired_mux_.push_back(session);
+  if (!in_batch_ && !retire_posted_) {
+    retire_posted_ = true;
+    asio::post(ioc_, [this] {
+      retire_posted_ = false;
+      releaseRetired();
+    });
+  }
+}
+
+void Worker::markMuxDirty(std::shared_ptr<MuxSession> session) {
+  mux_dirty_.push_back(std::move(session));
+  if (in_batch_ || flush_posted_) return;
+  flush_posted_ = true;
+  asio::post(ioc_, [this] {
+    flush_posted_ = false;
+    flushMux();
+  });
+}
+
+// Writes every session that queued frames in this batch: one SSL_write (and usually one send)
+// for all the streams that had something to say.
+void Worker::flushMux() {
+  for (int round = 0; round < 8 && !mux_dirty_.empty(); ++round) {
+    auto dirty = std::move(mux_dirty_);
+    mux_dirty_.clear();
+    for (auto& s : dirty) s->flush();
+  }
+  if (!mux_dirty_.empty() && !flush_posted_) {  // streams woken by the flushes wrote again
+    flush_posted_ = true;
+    asio::post(ioc_, [this] {
+      flush_posted_ = false;
+      flushMux();
+    });
+  }
+}
+
+void Worker::releaseRetired() {
+  retired_.clear();
+  retired_mux_.clear();
+}
+
 void Worker::armPoller() {
   poller_.async_wait(asio::posix::stream_descriptor::wait_read,
                      [this](const boost::system::error_code& ec) {
@@ -57,6 +162,7 @@ void Worker::armPoller() {
 void Worker::onPollerReady() {
   constexpr int kBatch = 128;
   epoll_event events[kBatch];
+  in_batch_ = true;
   for (int round = 0; round < 4; ++round) {  // bounded, so timers and posts are not starved
     const int n = ::epoll_wait(epoll_fd_, events, kBatch, 0);
     for (int i = 0; i < n; ++i) {
@@ -64,8 +170,11 @@ void Worker::onPollerReady() {
     }
     if (n < kBatch) break;
   }
-  // Connections closed in this batch may still have had events later in it: freed only now.
-  retired_.clear();
+  flushMux();
+  in_batch_ = false;
+  // Connections and sessions closed in this batch may still have had events later in it: freed
+  // only now.
+  releaseRetired();
   armPoller();
 }
 
@@ -85,6 +194,8 @@ void Worker::postDrain(std::chrono::steady_clock::time_point deadline) {
       a->retry.cancel();
     }
     acceptors_.clear();
+    // Peers stop opening streams here; ours end with the connections that use them.
+    for (auto& [p, s] : mux_servers_) s->goAway();
     checkDrained();
   });
 }
@@ -100,6 +211,11 @@ void Worker::checkDrained() {
   std::vector<std::shared_ptr<Connection>> rest;
   for (auto& [p, c] : connections_) rest.push_back(c);
   for (auto& c : rest) c->close();
+  std::vector<std::shared_ptr<MuxSession>> sessions;
+  for (auto& [k, s] : mux_clients_) sessions.push_back(s);
+  for (auto& [p, s] : mux_servers_) sessions.push_back(s);
+  for (auto& s : sessions) s->close();
+  mux_dirty_.clear();
   lb_.clear();
   config_.reset();
   work_.reset();
@@ -126,7 +242,7 @@ void Worker::remove(Connection* c) {
     retire_posted_ = true;
     asio::post(ioc_, [this] {
       retire_posted_ = false;
-      retired_.clear();
+      releaseRetired();
     });
   }
 }
@@ -214,6 +330,19 @@ void Worker::enforce(const CompiledConfig* old_config, const CompiledConfig& con
     denied.push_back(c);
   }
   for (auto& c : denied) c->close();
+  std::vector<std::shared_ptr<MuxSession>> denied_sessions;
+  for (auto& [p, s] : mux_servers_) {
+    auto it = changed.find(s->listenerName());
+    if (it == changed.end()) continue;
+    const RbacDecision d = it->second->evaluate(s->peerIdentity());
+    if (d.allowed) continue;
+    TLOG_INFO("proxy: {}: closing mux session from '{}' ({} streams): now denied by policy '{}'",
+              s->listenerName(), s->peerIdentity(), s->streamCount(),
+              d.policy.empty() ? "(default deny)" : d.policy);
+    config.listeners.at(it->first)->stats->rbac_closed_existing.fetch_add(1);
+    denied_sessions.push_back(s);
+  }
+  for (auto& s : denied_sessions) s->close();
 }
 
 }  // namespace trellis::proxy::data

@@ -26,6 +26,7 @@
 namespace trellis::proxy::data {
 
 class Connection;
+class MuxSession;
 
 // Something registered with a worker's poller: told the epoll events of its fd.
 class PollTarget {
@@ -40,6 +41,8 @@ struct WorkerOptions {
   size_t buffer_bytes = 64 * 1024;  // per direction per connection
   std::chrono::milliseconds handshake_timeout{10000};
   bool enforce_on_existing = true;
+  // trellis-mux/1 (mux_session.h): offer it upstream and accept it inbound.
+  bool mux = true;
 };
 
 struct ListenSocket {
@@ -80,6 +83,24 @@ class Worker {
   // own epoll set; that set is waited on through asio. asio's async_wait would re-arm the socket
   // with an epoll_ctl on every wait (two per proxied request and direction in profiles).
   bool watch(int fd, PollTarget* target);
+  // A watched fd changes hands (an inbound connection becoming a mux session and back).
+  bool rewatch(int fd, PollTarget* target);
+
+  // trellis-mux/1. The client session for endpoint `endpoint` of `cluster`, started on first
+  // use; null when mux is off or the endpoint declined it recently.
+  std::shared_ptr<MuxSession> muxClientFor(const std::shared_ptr<const CompiledCluster>& cluster,
+                                           size_t endpoint);
+  void muxDeclined(const std::string& key);
+  // Server: an inbound connection (fd in the poller) becomes a session.
+  void adoptMuxServer(std::shared_ptr<const CompiledListener> listener, int fd,
+                      std::unique_ptr<class Transport> transport, std::string peer);
+  // Server: the Connection for a new stream, registered but not started.
+  std::shared_ptr<Connection> newMuxStream(const std::shared_ptr<const CompiledListener>& listener,
+                                           std::shared_ptr<MuxSession> session, uint32_t id);
+  // The session closed or stopped taking streams: out of the tables, freed after this batch.
+  void forgetMux(const std::shared_ptr<MuxSession>& session);
+  // The session has output to write at the end of this batch.
+  void markMuxDirty(std::shared_ptr<MuxSession> session);
 
  private:
   struct Acceptor;
@@ -89,6 +110,8 @@ class Worker {
   void checkDrained();
   void armPoller();
   void onPollerReady();
+  void flushMux();
+  void releaseRetired();
 
   size_t index_;
   WorkerOptions options_;
@@ -98,7 +121,15 @@ class Worker {
   std::map<std::string, std::shared_ptr<Acceptor>> acceptors_;
   std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
   std::vector<std::shared_ptr<Connection>> retired_;  // closed during the current handler
+  std::vector<std::shared_ptr<MuxSession>> retired_mux_;
   bool retire_posted_ = false;
+  // trellis-mux/1 sessions: client ones by endpoint key, server ones by address.
+  std::unordered_map<std::string, std::shared_ptr<MuxSession>> mux_clients_;
+  std::unordered_map<MuxSession*, std::shared_ptr<MuxSession>> mux_servers_;
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> no_mux_until_;
+  std::vector<std::shared_ptr<MuxSession>> mux_dirty_;
+  bool in_batch_ = false;
+  bool flush_posted_ = false;
   int epoll_fd_ = -1;
   boost::asio::posix::stream_descriptor poller_;
   std::atomic<size_t> connection_count_{0};
