@@ -31,6 +31,7 @@ constexpr const char* kUsage =
     "Usage: trellis-proxy -bootstrap FILE [-workers N] [-admin-bind HOST:PORT] [-drain SECONDS]\n"
     "                     [-log-level trace|debug|info|warn|error]\n"
     "                     [-close-denied-connections=true|false] [-mux=true|false]\n"
+    "                     [-mux-sessions N]\n"
     "       trellis-proxy -proxy-id ID -xds-addr HOST:PORT [-token TOKEN] [...]\n";
 
 struct Flags {
@@ -39,6 +40,7 @@ struct Flags {
   int drain_seconds = 5;
   bool enforce_on_existing = true;
   bool mux = true;
+  size_t mux_sessions = 1;
 };
 
 bool parseFlags(int argc, char** argv, Flags* f, std::string* error) {
@@ -89,6 +91,10 @@ bool parseFlags(int argc, char** argv, Flags* f, std::string* error) {
       } else if (a == "-close-denied-connections") {
         // Boolean: bare means true; -close-denied-connections=false turns it off.
         f->enforce_on_existing = !inline_value || (value != "false" && value != "0");
+      } else if (a == "-mux-sessions") {
+        if (!next()) return false;
+        f->mux_sessions = std::stoul(value);
+        if (f->mux_sessions == 0 || f->mux_sessions > 64) throw std::invalid_argument(value);
       } else if (a == "-mux") {
         // Boolean like the one above: -mux=false keeps one TLS connection per proxied connection.
         f->mux = !inline_value || (value != "false" && value != "0");
@@ -220,6 +226,7 @@ int main(int argc, char** argv) {
   dopts.workers = f.workers;
   dopts.enforce_on_existing = f.enforce_on_existing;
   dopts.mux = f.mux;
+  dopts.mux_sessions_per_endpoint = f.mux_sessions;
   proxy::data::DataPlane plane(dopts);
   proxy::xds::XdsClient client(xopts, [&plane](proxy::ProxyConfigPtr config) {
     Status s = plane.apply(std::move(config));

@@ -78,7 +78,11 @@ DataPlane::DataPlane(DataPlaneOptions options) : options_(options) {
   wo.handshake_timeout = options_.handshake_timeout;
   wo.enforce_on_existing = options_.enforce_on_existing;
   wo.mux = options_.mux;
+  wo.mux_sessions_per_endpoint = options_.mux_sessions_per_endpoint;
   for (size_t i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(i, wo));
+  auto all = std::make_shared<std::vector<Worker*>>();
+  for (auto& w : workers_) all->push_back(w.get());
+  for (auto& w : workers_) w->setSiblings(all);
   for (size_t i = 0; i < n; ++i) {
     Worker* w = workers_[i].get();
     threads_.push_back(event::startThread("proxy-wrk-" + std::to_string(i), [w] { w->run(); }));
@@ -172,6 +176,12 @@ uint16_t DataPlane::listenerPort(const std::string& name) const {
   std::lock_guard lock(mu_);
   auto it = bound_.find(name);
   return it == bound_.end() ? 0 : it->second.port;
+}
+
+std::vector<size_t> DataPlane::muxSessionsPerWorker() const {
+  std::vector<size_t> out;
+  for (const auto& w : workers_) out.push_back(w->muxServerLoad());
+  return out;
 }
 
 size_t DataPlane::activeConnections() const {

@@ -42,6 +42,8 @@ struct DataPlaneOptions {
   // trellis-mux/1 between Trellis sidecars: many connections over one mTLS connection per
   // upstream endpoint and worker (mux_session.h). Peers that do not speak it are detected.
   bool mux = true;
+  // Sessions per upstream endpoint and worker; streams go to the least loaded one.
+  size_t mux_sessions_per_endpoint = 1;
 };
 
 class DataPlane {
@@ -70,6 +72,8 @@ class DataPlane {
   // the listener is not open.
   uint16_t listenerPort(const std::string& name) const;
   size_t activeConnections() const;
+  // Inbound trellis-mux/1 sessions per worker (balanced: see Worker::adoptMuxServer).
+  std::vector<size_t> muxSessionsPerWorker() const;
 
   const StatsRegistry& stats() const { return stats_; }
   std::string renderPrometheus() const { return stats_.renderPrometheus(); }

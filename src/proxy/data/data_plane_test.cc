@@ -223,9 +223,9 @@ TEST_F(MeshTest, SlowReaderKeepsMuxStreamWithinItsWindow) {
   EXPECT_EQ(serverStats().mux_streams_total.load(), 1u);
 }
 
-// trellis-mux/1: sequential and overlapping connections share one mTLS connection per client
-// worker; each is a stream on the server, which connects it to the app on its own.
-TEST_F(MeshTest, MuxCarriesConnectionsOverOneSessionPerWorker) {
+// trellis-mux/1: sequential and overlapping connections share a few mTLS connections (at most two
+// per client worker); each is a stream on the server, which connects it to the app on its own.
+TEST_F(MeshTest, MuxCarriesConnectionsOverFewSessions) {
   startMesh(allowOnly("web"));
   std::vector<int> open;
   for (int i = 0; i < 20; ++i) {
@@ -246,7 +246,7 @@ TEST_F(MeshTest, MuxCarriesConnectionsOverOneSessionPerWorker) {
     EXPECT_TRUE(closedWithin(fd, 3000ms));  // the FIN went through and came back
     ::close(fd);
   }
-  EXPECT_LE(clientCluster().mux_sessions_total.load(), 2u);  // two client workers
+  EXPECT_LE(clientCluster().mux_sessions_total.load(), 4u);  // two per client worker at most
   EXPECT_GE(clientCluster().mux_sessions_total.load(), 1u);
   EXPECT_EQ(clientCluster().mux_fallbacks.load(), 0u);
   EXPECT_EQ(serverStats().mux_sessions_total.load(), clientCluster().mux_sessions_total.load());
@@ -256,6 +256,27 @@ TEST_F(MeshTest, MuxCarriesConnectionsOverOneSessionPerWorker) {
   EXPECT_TRUE(eventually([&] { return serverStats().mux_streams_active.load() == 0; }));
   EXPECT_TRUE(eventually([&] { return client_->activeConnections() == 0; }));
   EXPECT_EQ(clientCluster().connections_total.load(), 20u);  // streams, as connections
+}
+
+// Sessions are balanced over the server's workers whatever SO_REUSEPORT's hash says: four
+// single-worker clients, each one session, two on each of the server's two workers.
+TEST_F(MeshTest, MuxSessionsSpreadOverServerWorkers) {
+  startMesh();
+  std::vector<std::unique_ptr<DataPlane>> clients;
+  for (int i = 0; i < 4; ++i) {
+    clients.push_back(std::make_unique<DataPlane>(DataPlaneOptions{.workers = 1}));
+    ASSERT_TRUE(clients.back()->apply(clientConfig(web_leaf_)).isOk());
+    const int fd = dial(clients.back()->listenerPort(kUpstream));
+    ASSERT_TRUE(sendAll(fd, "spread"));
+    EXPECT_EQ(recvN(fd, 6), "spread");
+    ::close(fd);
+  }
+  EXPECT_EQ(serverStats().mux_sessions_active.load(), 4);
+  EXPECT_EQ(server_->muxSessionsPerWorker(), (std::vector<size_t>{2, 2}));
+  clients.clear();  // their sessions close; the server's load goes back to zero
+  EXPECT_TRUE(eventually([&] {
+    return server_->muxSessionsPerWorker() == std::vector<size_t>{0, 0};
+  }));
 }
 
 // A server that does not speak trellis-mux/1 (Envoy, or -mux=false) gets one TLS connection per
@@ -329,7 +350,7 @@ TEST_F(MeshTest, NewConnectionRateOverMux) {
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("connections: %d sequential new connections over trellis-mux/1: %.0f/s\n", n,
               n / secs);
-  EXPECT_LE(clientCluster().mux_sessions_total.load(), 2u);
+  EXPECT_LE(clientCluster().mux_sessions_total.load(), 4u);
   EXPECT_EQ(serverStats().mux_streams_total.load(), static_cast<uint64_t>(n));
 }
 

@@ -29,7 +29,7 @@ namespace trellis::proxy::data {
 
 inline constexpr std::string_view kMuxAlpn = "trellis-mux/1";
 inline constexpr size_t kMuxHeaderBytes = 8;
-inline constexpr size_t kMuxMaxPayload = 16 * 1024;  // one TLS record with its header
+inline constexpr size_t kMuxMaxPayload = 64 * 1024;  // one recv/send on each side for bulk data
 inline constexpr uint32_t kMuxInitialWindow = 256 * 1024;
 
 enum class MuxType : uint8_t {

@@ -113,8 +113,8 @@ void MuxSession::start() {
 void MuxSession::onConnected(const boost::system::error_code& ec) {
   if (closed_) return;
   if (ec) {
-    TLOG_DEBUG("proxy: {}: mux connect to {} failed: {}", cluster_->config->name, key_,
-               ec.message());
+    TLOG_DEBUG("proxy: {}: mux connect to {} failed: {}", cluster_->config->name,
+               endpointKey(cluster_->config->endpoints[endpoint_]), ec.message());
     return fail(Failure::kConnect);
   }
   boost::system::error_code e;
@@ -171,7 +171,7 @@ void MuxSession::handshake() {
       cluster_->stats->tls_failures.inc(TlsFailure::kIdentityMismatch);
       worker_.sessions().erase(session_sink_.key);
       TLOG_INFO("proxy: {}: upstream {} presented an unexpected identity", cluster_->config->name,
-                key_);
+                endpointKey(cluster_->config->endpoints[endpoint_]));
       return fail(Failure::kTls);
     }
   }

@@ -89,6 +89,8 @@ class MuxSession final : public PollTarget, public std::enable_shared_from_this<
   const std::string& peerIdentity() const { return peer_; }
   const std::string& listenerName() const;
   size_t streamCount() const { return streams_.size(); }
+  // Client: streams plus connections waiting for the handshake.
+  size_t load() const { return streams_.size() + waiters_.size(); }
 
   // Client: `c` wants a stream; it hears back through Connection::onMuxOpen (now or once the
   // handshake is done) or Connection::onMuxFailed.

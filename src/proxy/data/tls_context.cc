@@ -14,6 +14,7 @@ namespace trellis::proxy::data {
 namespace {
 
 constexpr size_t kMaxPemBytes = 256 * 1024;
+constexpr size_t kReadBufferBytes = 64 * 1024;
 const unsigned char kSessionIdContext[] = "trellis-proxy";
 
 struct BioFree {
@@ -182,6 +183,9 @@ Result<TlsContextPtr> TlsContext::create(const TlsMaterial& material, TlsRole ro
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   // Whole records per read(2) instead of header-then-body: halves the syscalls on bulk streams.
   SSL_CTX_set_read_ahead(ctx, 1);
+  // With read-ahead, one recv(2) fills this buffer: several records per syscall on bulk streams
+  // (a trellis-mux/1 session carries many streams) instead of one.
+  SSL_CTX_set_default_read_buffer_len(ctx, kReadBufferBytes);
   if (!material.cert_chain_pem.empty()) {
     if (Status s = loadChain(ctx, material.cert_chain_pem); !s) return s;
     if (Status s = loadKey(ctx, material.private_key_pem); !s) return s;

@@ -43,6 +43,7 @@ struct WorkerOptions {
   bool enforce_on_existing = true;
   // trellis-mux/1 (mux_session.h): offer it upstream and accept it inbound.
   bool mux = true;
+  size_t mux_sessions_per_endpoint = 1;
 };
 
 struct ListenSocket {
@@ -91,9 +92,16 @@ class Worker {
   std::shared_ptr<MuxSession> muxClientFor(const std::shared_ptr<const CompiledCluster>& cluster,
                                            size_t endpoint);
   void muxDeclined(const std::string& key);
-  // Server: an inbound connection (fd in the poller) becomes a session.
+  // Server: an inbound connection (fd in the poller) becomes a session, on the worker with the
+  // fewest sessions. A session's streams stay on its worker, and SO_REUSEPORT spreads few
+  // connections unevenly (two client workers' sessions land on one server worker half the time),
+  // so sessions are balanced once, right after the handshake and before any stream, the way
+  // Envoy's exact connection balancer hands accepted sockets over.
   void adoptMuxServer(std::shared_ptr<const CompiledListener> listener, int fd,
                       std::unique_ptr<class Transport> transport, std::string peer);
+  // Every worker of the data plane (set once, before the first connection).
+  void setSiblings(std::shared_ptr<const std::vector<Worker*>> all) { siblings_ = std::move(all); }
+  size_t muxServerLoad() const { return mux_server_load_.load(std::memory_order_relaxed); }
   // Server: the Connection for a new stream, registered but not started.
   std::shared_ptr<Connection> newMuxStream(const std::shared_ptr<const CompiledListener>& listener,
                                            std::shared_ptr<MuxSession> session, uint32_t id);
@@ -112,6 +120,8 @@ class Worker {
   void onPollerReady();
   void flushMux();
   void releaseRetired();
+  void startMuxServer(std::shared_ptr<const CompiledListener> listener, int fd,
+                      std::unique_ptr<Transport> transport, std::string peer);
 
   size_t index_;
   WorkerOptions options_;
@@ -124,8 +134,10 @@ class Worker {
   std::vector<std::shared_ptr<MuxSession>> retired_mux_;
   bool retire_posted_ = false;
   // trellis-mux/1 sessions: client ones by endpoint key, server ones by address.
-  std::unordered_map<std::string, std::shared_ptr<MuxSession>> mux_clients_;
+  std::unordered_map<std::string, std::vector<std::shared_ptr<MuxSession>>> mux_clients_;
   std::unordered_map<MuxSession*, std::shared_ptr<MuxSession>> mux_servers_;
+  std::atomic<size_t> mux_server_load_{0};  // sessions here or on their way here
+  std::shared_ptr<const std::vector<Worker*>> siblings_;
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> no_mux_until_;
   std::vector<std::shared_ptr<MuxSession>> mux_dirty_;
   bool in_batch_ = false;
