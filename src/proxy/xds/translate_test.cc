@@ -152,6 +152,22 @@ TEST(TranslateClusterTest, Rejections) {
   EXPECT_FALSE(translateCluster(c));
 }
 
+// Unpacking checks the full type name after the URL's last '/' and the payload, without the
+// descriptor pool.
+TEST(TranslateClusterTest, TypedConfigUnpacking) {
+  Cluster c = tlsCluster();
+  auto* any = c.mutable_transport_socket()->mutable_typed_config();
+  any->set_type_url("example.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext");
+  ASSERT_TRUE(translateCluster(c)) << translateCluster(c).status().message();
+
+  any->set_type_url("type.googleapis.com/other.UpstreamTlsContext");
+  EXPECT_NE(translateCluster(c).status().message().find("cannot unpack"), std::string::npos);
+
+  c = tlsCluster();
+  c.mutable_transport_socket()->mutable_typed_config()->set_value("\x0a\xff");
+  EXPECT_NE(translateCluster(c).status().message().find("cannot unpack"), std::string::npos);
+}
+
 TEST(TranslateAssignmentTest, HealthAndWeights) {
   using envoy::config::core::v3::HealthStatus;
   envoy::config::endpoint::v3::ClusterLoadAssignment cla;
