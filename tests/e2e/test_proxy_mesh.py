@@ -58,14 +58,15 @@ class EchoServer:
 
 
 class Sidecar:
-    def __init__(self, agent, service_id):
+    def __init__(self, agent, service_id, extra=()):
         self.admin = free_port()
         self.log = tempfile.NamedTemporaryFile(prefix="trellis-proxy-", suffix=".log",
                                                delete=False)
         env = dict(os.environ, CONSUL_HTTP_ADDR=agent.http_addr)
         self.proc = subprocess.Popen(
             [agent.trellis, "connect", "proxy", "-sidecar-for", service_id,
-             "-admin-bind", "127.0.0.1:%d" % self.admin, "--", "-workers", "2", "-drain", "1"],
+             "-admin-bind", "127.0.0.1:%d" % self.admin, "--", "-workers", "2", "-drain", "1",
+             *extra],
             stdout=self.log, stderr=subprocess.STDOUT, env=env)
 
     def url(self, path):
@@ -149,7 +150,7 @@ def eventually(fn, timeout=5, interval=0.05):
 class Mesh:
     """web (client side) -> db (server side), each with a sidecar process."""
 
-    def __init__(self, agent, db_instances=("db-1",), ttl=False):
+    def __init__(self, agent, db_instances=("db-1",), ttl=False, sidecar_args=None):
         self.agent = agent
         self.upstream = free_port()
         self.servers = []
@@ -160,7 +161,7 @@ class Mesh:
             register(agent, sid, "db", srv.port, free_port(), ttl=ttl)
         register(agent, "web", "web", 1, free_port(), upstreams=[("db", self.upstream)])
         for sid in list(db_instances) + ["web"]:
-            self.sidecars.append(Sidecar(agent, sid))
+            self.sidecars.append(Sidecar(agent, sid, (sidecar_args or {}).get(sid, ())))
         for s in self.sidecars:
             s.wait_ready()
         self.web = self.sidecars[-1]
@@ -205,6 +206,47 @@ def test_intentions_allow_and_deny_new_and_open_connections(mesh_agent):
         requests.delete(mesh_agent.base +
                         "/v1/connect/intentions/exact?source=web&destination=db")
         assert eventually(lambda: talk(mesh.upstream)) == "db-1"
+    finally:
+        mesh.stop()
+
+
+def stat_sum(stats, prefix):
+    return sum(v for k, v in stats.items() if k.startswith(prefix))
+
+
+def test_sidecars_multiplex_connections_over_few_mtls_connections(mesh_agent):
+    mesh = Mesh(mesh_agent)
+    try:
+        for _ in range(10):
+            assert eventually(lambda: talk(mesh.upstream)) == "db-1"
+        # A stream that stays open carries data both ways and half-closes.
+        with socket.create_connection(("127.0.0.1", mesh.upstream), timeout=5) as s:
+            f = s.makefile("rb")
+            assert f.readline().strip() == b"db-1"
+            s.sendall(b"x" * 100000 + b"\n")
+            assert f.readline() == b"x" * 100000 + b"\n"
+            s.shutdown(socket.SHUT_WR)
+            assert f.read() == b""  # the app saw our FIN and closed
+        web, db = mesh.web.stats(), mesh.sidecars[0].stats()
+        sessions = stat_sum(web, "trellis_proxy_cluster_mux_sessions_total")
+        assert 1 <= sessions <= 2, sessions  # one per web worker at most
+        assert stat_sum(web, "trellis_proxy_cluster_mux_fallbacks_total") == 0
+        assert stat_sum(db, "trellis_proxy_listener_mux_sessions_total") == sessions
+        assert stat_sum(db, "trellis_proxy_listener_mux_streams_total") >= 11
+        assert stat_sum(db, "trellis_proxy_rbac_allowed_total") == sessions
+    finally:
+        mesh.stop()
+
+
+def test_sidecar_without_mux_gets_one_tls_connection_per_connection(mesh_agent):
+    mesh = Mesh(mesh_agent, sidecar_args={"db-1": ("-mux=false",)})
+    try:
+        for _ in range(6):
+            assert eventually(lambda: talk(mesh.upstream)) == "db-1"
+        web, db = mesh.web.stats(), mesh.sidecars[0].stats()
+        assert 1 <= stat_sum(web, "trellis_proxy_cluster_mux_fallbacks_total") <= 2
+        assert stat_sum(db, "trellis_proxy_listener_mux_sessions_total") == 0
+        assert stat_sum(db, "trellis_proxy_rbac_allowed_total") >= 6
     finally:
         mesh.stop()
 
