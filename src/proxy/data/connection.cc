@@ -401,8 +401,14 @@ bool Connection::move(Socket& src, Socket& dst, RelayBuffer& buf, bool to_upstre
   bool progressed = false;
   auto& ls = *listener_->stats;
   auto& cs = *cluster_->stats;
+  // TLS records the socket did not take yet go first (transport.h: write coalescing).
+  bool dst_blocked = false;
+  if (dst.transport->pendingOutput() && dst.transport->flushOutput().status != IoStatus::kOk) {
+    want(dst, IoStatus::kWantWrite);
+    dst_blocked = true;
+  }
   for (;;) {
-    while (!buf.empty()) {
+    while (!dst_blocked && !buf.empty()) {
       const IoResult w = dst.transport->write(buf.data(), buf.size());
       if (w.status == IoStatus::kOk) {
         // A short plain send means the socket's buffer is full (the next send would be EAGAIN).
@@ -411,8 +417,9 @@ bool Connection::move(Socket& src, Socket& dst, RelayBuffer& buf, bool to_upstre
         buf.consume(w.bytes);
         (to_upstream ? cs.bytes_sent : ls.bytes_sent).fetch_add(w.bytes, std::memory_order_relaxed);
         progressed = true;
-        if (partial) {
+        if (partial || dst.transport->pendingOutput()) {
           want(dst, IoStatus::kWantWrite);
+          dst_blocked = true;
           break;
         }
         continue;
@@ -422,9 +429,10 @@ bool Connection::move(Socket& src, Socket& dst, RelayBuffer& buf, bool to_upstre
         return false;
       }
       want(dst, w.status);
+      dst_blocked = true;
       break;
     }
-    if (buf.empty() && src.eof && !dst.shut) {
+    if (!dst_blocked && buf.empty() && src.eof && !dst.shut) {
       const IoResult s = dst.transport->shutdownWrite();
       if (s.status == IoStatus::kWantRead || s.status == IoStatus::kWantWrite) {
         want(dst, s.status);

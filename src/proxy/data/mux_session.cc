@@ -320,6 +320,10 @@ void MuxSession::markDirty() {
 void MuxSession::flush() {
   dirty_ = false;
   if (closed_ || !ready_ || want_write_) return;  // a pending write waits for writability
+  if (transport_->pendingOutput() && transport_->flushOutput().status != IoStatus::kOk) {
+    want_write_ = true;
+    return;
+  }
   while (!out_.empty()) {
     const IoResult w = transport_->write(out_.data(), out_.size());
     if (w.status == IoStatus::kOk) {
@@ -334,6 +338,7 @@ void MuxSession::flush() {
     TLOG_DEBUG("proxy: mux session {}: write failed", key_.empty() ? peer_ : key_);
     return close();
   }
+  if (!want_write_ && transport_->pendingOutput()) want_write_ = true;  // the kernel took a part
   if (out_.empty() && out_.capacity() > 256 * 1024) out_.release();
   if (out_.size() < kLowWater) wakeWriters();
 }

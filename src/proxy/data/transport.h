@@ -36,6 +36,12 @@ class Transport {
   // and (TLS) nothing is buffered in OpenSSL. The caller may then wait for readability instead of
   // calling read() once more only to get kWantRead.
   virtual bool drained() const { return false; }
+  // TLS: write() gathers up to 64 KiB of records and sends them with one send(2); what the
+  // socket did not take stays queued (pendingOutput) and goes out first, on the next write() or
+  // on flushOutput() once the socket is writable. Callers must flush it before waiting on reads
+  // only. (Plain: nothing is ever queued.)
+  virtual bool pendingOutput() const { return false; }
+  virtual IoResult flushOutput() { return {}; }
   // Half-close: tells the peer we send no more (TLS close_notify, then TCP FIN); reading goes on.
   virtual IoResult shutdownWrite() = 0;
   virtual TlsFailure failure() const { return TlsFailure::kOther; }
