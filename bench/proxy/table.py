@@ -6,7 +6,8 @@
 Files: <row>.idle (procstat snap after start-up) and <row>.<round>.<workload>.{out,before,after,
 peak} for workloads small, large, close (wrk output) and rate (ratebench JSON). Ratios are taken
 within a round (the same minute on the same machine) and then the median over rounds is shown;
-requests/s, latencies and CPU are medians over rounds, memory under load the peak over all runs.
+requests/s, latencies and CPU are medians over rounds, memory under load the peak over the
+throughput runs (the latency run has no sampler: reading smaps stalls the process).
 """
 import json
 import os
