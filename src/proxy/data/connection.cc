@@ -355,6 +355,11 @@ void Connection::onMuxDeclined(int fd, std::unique_ptr<Transport> transport) {
   cluster_->stats->connections_active.fetch_add(1, std::memory_order_relaxed);
   up_.fd = fd;
   up_.transport = std::move(transport);
+  // Tickets still on their way (TLS 1.3 sends them after the handshake) go to this connection's
+  // sink from now on: the session that made the handshake is about to be freed.
+  session_sink_.cache = &worker_.sessions();
+  session_sink_.key = cluster_->config->name + "/" + endpoint_key_;
+  attachSessionSink(up_.transport->ssl(), &session_sink_);
   if (!worker_.rewatch(fd, &up_)) return close();
   startRelay();  // identity was checked by the session's handshake
 }
