@@ -388,6 +388,23 @@ TEST_F(MeshTest, IdleTimeoutCloses) {
   EXPECT_EQ(serverStats().idle_timeouts.load(), 1u);
 }
 
+// A server-side session without streams closes after the listener's idle timeout (a client that
+// vanished without a FIN leaves nothing behind); the client starts a new one when needed.
+TEST_F(MeshTest, IdleMuxSessionClosesOnTheServer) {
+  listener_tweak_ = [](Listener& l) { l.idle_timeout = std::chrono::milliseconds(300); };
+  startMesh();
+  for (int round = 0; round < 2; ++round) {
+    const int fd = dial(client_->listenerPort(kUpstream));
+    ASSERT_TRUE(sendAll(fd, "x"));
+    ASSERT_EQ(recvN(fd, 1), "x");
+    ::close(fd);
+    EXPECT_TRUE(eventually([&] { return serverStats().mux_sessions_active.load() == 0; }));
+    EXPECT_TRUE(eventually([&] { return clientCluster().mux_sessions_active.load() == 0; }));
+  }
+  EXPECT_EQ(serverStats().mux_sessions_total.load(), 2u);
+  EXPECT_GE(serverStats().idle_timeouts.load(), 2u);
+}
+
 TEST_F(MeshTest, StopDrainsWithDeadline) {
   startMesh();
   const int fd = dial(client_->listenerPort(kUpstream));

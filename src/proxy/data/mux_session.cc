@@ -89,6 +89,8 @@ void MuxSession::start() {
     listener_->stats->mux_sessions_active.fetch_add(1, std::memory_order_relaxed);
     ready_ = true;
     if (!worker_.rewatch(fd_, this)) return close();
+    idle_since_ = std::chrono::steady_clock::now();
+    armIdle(idleLimit());
     readFrames();  // the client may have sent frames right behind its Finished
     return;
   }
@@ -215,7 +217,7 @@ void MuxSession::onReady() {
   if (!closed_) readFrames();
   if (!closed_ && streams_.empty()) {
     idle_since_ = std::chrono::steady_clock::now();
-    armIdle(kClientIdle);
+    armIdle(idleLimit());
   }
 }
 
@@ -284,9 +286,9 @@ void MuxSession::removeStream(uint32_t stream) {
   if (streams_.empty() && !closed_) {
     if (role_ == Role::kClient && goaway_) {
       close();  // the server asked us to go and the last stream is done
-    } else if (role_ == Role::kClient) {
+    } else {
       idle_since_ = std::chrono::steady_clock::now();
-      if (!idle_armed_) armIdle(kClientIdle);
+      if (!idle_armed_) armIdle(idleLimit());
     }
   }
 }
@@ -297,8 +299,15 @@ void MuxSession::goAway() {
   sendControl(MuxType::kGoAway, 0);
 }
 
-// Client sessions close after kClientIdle without streams. One timer per session, re-armed
-// only when it fires, not per stream.
+// A session without streams closes after idleLimit(): the client's 30 s, or the listener's idle
+// timeout on the server (1 h by default, so the client, which opens streams, is the one that
+// closes an idle session and no OPEN crosses a close). One timer per session, re-armed only when
+// it fires, not per stream.
+std::chrono::steady_clock::duration MuxSession::idleLimit() const {
+  if (role_ == Role::kClient) return kClientIdle;
+  return listener_->config->idle_timeout;
+}
+
 void MuxSession::armIdle(std::chrono::steady_clock::duration after) {
   idle_armed_ = true;
   timer_.expires_after(after);
@@ -306,7 +315,10 @@ void MuxSession::armIdle(std::chrono::steady_clock::duration after) {
     self->idle_armed_ = false;
     if (e || self->closed_ || !self->streams_.empty()) return;
     const auto idle = std::chrono::steady_clock::now() - self->idle_since_;
-    if (idle < kClientIdle) return self->armIdle(kClientIdle - idle);
+    if (idle < self->idleLimit()) return self->armIdle(self->idleLimit() - idle);
+    if (self->role_ == Role::kServer) {
+      self->listener_->stats->idle_timeouts.fetch_add(1, std::memory_order_relaxed);
+    }
     self->close();
   });
 }

@@ -132,6 +132,7 @@ class MuxSession final : public PollTarget, public std::enable_shared_from_this<
   void markDirty();
   void wakeWriters();
   void armIdle(std::chrono::steady_clock::duration after);
+  std::chrono::steady_clock::duration idleLimit() const;
 
   Worker& worker_;
   Role role_;
@@ -162,7 +163,7 @@ class MuxSession final : public PollTarget, public std::enable_shared_from_this<
   std::vector<Connection*> waiters_;  // client, before the handshake is done
   std::vector<uint32_t> blocked_;     // streams waiting for room in out_
   uint32_t next_stream_ = 1;          // client: next id to open; server: lowest acceptable id
-  std::chrono::steady_clock::time_point idle_since_;  // client: when the last stream ended
+  std::chrono::steady_clock::time_point idle_since_;  // when the last stream ended
 };
 
 }  // namespace trellis::proxy::data
