@@ -595,8 +595,10 @@ void Connection::onMuxData(const char* data, size_t len) {
         off += w.bytes;
         to_local.fetch_add(w.bytes, std::memory_order_relaxed);
         muxAck(w.bytes);
-        if (off < len) want(*local_, IoStatus::kWantWrite);  // a short send: the socket is full
-        if (off < len) break;
+        if (off < len) {  // a short send: the socket is full
+          want(*local_, IoStatus::kWantWrite);
+          break;
+        }
         continue;
       }
       if (w.status == IoStatus::kWantWrite || w.status == IoStatus::kWantRead) {

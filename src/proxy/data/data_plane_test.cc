@@ -43,6 +43,18 @@ void MeshTest::slowReaderStaysBounded(size_t server_bound) {
   ::close(fd);
 }
 
+// `n` connections one after the other, one byte echoed on each; connections per second.
+double MeshTest::sequentialConnectionRate(int n) {
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < n; ++i) {
+    const int fd = dial(client_->listenerPort(kUpstream));
+    EXPECT_TRUE(sendAll(fd, "p"));
+    EXPECT_EQ(recvN(fd, 1), "p");
+    ::close(fd);
+  }
+  return n / std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
 namespace {
 
 std::string httpGet(uint16_t port, const std::string& path) {
@@ -340,16 +352,8 @@ TEST_F(MeshTest, MuxStreamResetWhenTheAppIsDown) {
 TEST_F(MeshTest, NewConnectionRateOverMux) {
   startMesh();
   const int n = 300;
-  const auto t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < n; ++i) {
-    const int fd = dial(client_->listenerPort(kUpstream));
-    ASSERT_TRUE(sendAll(fd, "p"));
-    ASSERT_EQ(recvN(fd, 1), "p");
-    ::close(fd);
-  }
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("connections: %d sequential new connections over trellis-mux/1: %.0f/s\n", n,
-              n / secs);
+  const double rate = sequentialConnectionRate(n);
+  std::printf("connections: %d sequential new connections over trellis-mux/1: %.0f/s\n", n, rate);
   EXPECT_LE(clientCluster().mux_sessions_total.load(), 4u);
   EXPECT_EQ(serverStats().mux_streams_total.load(), static_cast<uint64_t>(n));
 }
@@ -436,18 +440,11 @@ TEST_F(MeshTest, NewConnectionRateWithResumption) {
   useMux(false);
   startMesh();
   const int n = 300;
-  const auto t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < n; ++i) {
-    const int fd = dial(client_->listenerPort(kUpstream));
-    ASSERT_TRUE(sendAll(fd, "p"));
-    ASSERT_EQ(recvN(fd, 1), "p");
-    ::close(fd);
-  }
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double rate = sequentialConnectionRate(n);
   std::printf(
       "connections: %d sequential new connections through both sidecars: %.0f/s, %llu "
       "upstream handshakes resumed\n",
-      n, n / secs, static_cast<unsigned long long>(clientCluster().tls_resumed.load()));
+      n, rate, static_cast<unsigned long long>(clientCluster().tls_resumed.load()));
   EXPECT_GE(clientCluster().tls_resumed.load(), static_cast<uint64_t>(n - 2));
 }
 

@@ -45,6 +45,7 @@ class MeshTest : public ::testing::Test {
     client_ = std::make_unique<DataPlane>(DataPlaneOptions{.workers = 2, .mux = on});
   }
   void slowReaderStaysBounded(size_t server_bound);
+  double sequentialConnectionRate(int n);
 
   Listener publicListener(const TlsMaterial& leaf, std::optional<Rbac> rbac) {
     Listener l;

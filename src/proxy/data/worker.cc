@@ -95,7 +95,11 @@ std::shared_ptr<MuxSession> Worker::muxClientFor(
 }
 
 void Worker::muxDeclined(const std::string& key) {
-  no_mux_until_[key] = std::chrono::steady_clock::now() + kNoMuxFor;
+  const auto now = std::chrono::steady_clock::now();
+  if (no_mux_until_.size() >= 1024) {  // keys of rotated identities are never looked up again
+    std::erase_if(no_mux_until_, [&](const auto& e) { return e.second <= now; });
+  }
+  no_mux_until_[key] = now + kNoMuxFor;
 }
 
 void Worker::adoptMuxServer(std::shared_ptr<const CompiledListener> listener, int fd,
