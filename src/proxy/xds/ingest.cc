@@ -148,7 +148,10 @@ ProxyConfigPtr Ingest::build(const State& state) const {
   }
   for (const auto& [name, held] : state.listeners) {
     Listener listener = held.parsed.listener;
-    if (resolveTls(state, held.parsed.tls, listener.tls_material)) {
+    // A listener waits for its cluster as it waits for its secrets (Envoy's warming): opened
+    // before the cluster's endpoints arrive, it would accept connections only to drop them.
+    const bool cluster_ready = config->clusters.contains(listener.cluster);
+    if (cluster_ready && resolveTls(state, held.parsed.tls, listener.tls_material)) {
       // Inbound peers must belong to a trust domain our roots vouch for: a root's SPIFFE URI
       // names it. Roots without one (an external CA) leave the check to chain verification.
       if (listener.require_client_certificate && listener.trust_domains.empty()) {

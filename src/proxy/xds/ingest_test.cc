@@ -153,7 +153,8 @@ TEST(IngestTest, SdsSecretsWarmClustersAndListeners) {
   config = applyOk(ingest, responseFor(*set, kEndpointType));
   EXPECT_EQ(config->clusters.size(), 1u);
   config = applyOk(ingest, responseFor(*set, kListenerType));
-  EXPECT_EQ(config->listeners.size(), 2u);  // the public listener waits for its secrets
+  // Every listener waits: the public one for its secrets, the upstream ones for their clusters.
+  EXPECT_TRUE(config->listeners.empty());
   config = applyOk(ingest, responseFor(*set, kSecretType));
   ASSERT_EQ(config->clusters.size(), 3u);
   ASSERT_EQ(config->listeners.size(), 3u);
@@ -176,6 +177,22 @@ TEST(IngestTest, SdsSecretsWarmClustersAndListeners) {
   removal.add_removed_resources("leaf:web");
   config = applyOk(ingest, removal);
   EXPECT_EQ(config->clusters.at(kDb).tls_material.cert_chain_pem, next.leaf_chain_pem);
+}
+
+// An upstream listener opens only once its cluster is ready (here: has its endpoints), so a
+// sidecar never accepts a connection it can only drop; the public listener does not wait.
+TEST(IngestTest, ListenersWaitForTheirClusters) {
+  Ingest ingest;
+  auto set = testing::generateSet(testing::withCerts(gen::tcpSidecar(), pki()));
+  applyOk(ingest, responseFor(*set, kClusterType));
+  auto config = applyOk(ingest, responseFor(*set, kListenerType));
+  ASSERT_TRUE(config);
+  EXPECT_TRUE(config->listeners.contains(kPublic));
+  EXPECT_FALSE(config->listeners.contains(kDbListener));
+  config = applyOk(ingest, responseFor(*set, kEndpointType));
+  ASSERT_TRUE(config);
+  EXPECT_TRUE(config->listeners.contains(kDbListener));
+  EXPECT_EQ(config->listeners.size(), 3u);
 }
 
 class IngestRejectTest : public ::testing::Test {
