@@ -530,13 +530,19 @@ std::string grpcPrefix(uint32_t length) {
   return p;
 }
 
-TEST(XdsClientScriptedTest, ReconnectsWhenTheAgentClosesMidMessage) {
-  ScriptedH2Server server(grpcPrefix(1000) + std::string(10, 'x'), /*close_after=*/true);
+// A client of the scripted server that retries at once.
+XdsClientOptions fastRetry(uint16_t port) {
   XdsClientOptions options;
-  options.target = "127.0.0.1:" + std::to_string(server.port());
+  options.target = "127.0.0.1:" + std::to_string(port);
   options.node_id = "x";
   options.initial_backoff = 10ms;
   options.max_backoff = 20ms;
+  return options;
+}
+
+TEST(XdsClientScriptedTest, ReconnectsWhenTheAgentClosesMidMessage) {
+  ScriptedH2Server server(grpcPrefix(1000) + std::string(10, 'x'), /*close_after=*/true);
+  XdsClientOptions options = fastRetry(server.port());
   XdsClient client(options, [](ProxyConfigPtr) {});
   client.start();
   ASSERT_TRUE(eventually([&] { return server.connections() >= 3; }));
@@ -550,11 +556,7 @@ TEST(XdsClientScriptedTest, EndsTheStreamOnAMessageOverTheBound) {
   // The prefix announces 4 KiB against a 1 KiB bound; the server then holds the connection
   // open, so only the client's own check can end the stream.
   ScriptedH2Server server(grpcPrefix(4096) + std::string(100, 'x'), /*close_after=*/false);
-  XdsClientOptions options;
-  options.target = "127.0.0.1:" + std::to_string(server.port());
-  options.node_id = "x";
-  options.initial_backoff = 10ms;
-  options.max_backoff = 20ms;
+  XdsClientOptions options = fastRetry(server.port());
   options.max_message_bytes = 1024;
   XdsClient client(options, [](ProxyConfigPtr) {});
   client.start();
@@ -567,11 +569,7 @@ TEST(XdsClientScriptedTest, EndsTheStreamOnAMessageOverTheBound) {
 
 TEST(XdsClientScriptedTest, EndsTheStreamOnAnUndecodableMessage) {
   ScriptedH2Server server(grpcPrefix(3) + "\xff\xff\xff", /*close_after=*/false);
-  XdsClientOptions options;
-  options.target = "127.0.0.1:" + std::to_string(server.port());
-  options.node_id = "x";
-  options.initial_backoff = 10ms;
-  options.max_backoff = 20ms;
+  XdsClientOptions options = fastRetry(server.port());
   XdsClient client(options, [](ProxyConfigPtr) {});
   client.start();
   ASSERT_TRUE(eventually([&] { return client.stats().protocol_errors.load() >= 1; }));
