@@ -265,6 +265,14 @@ XdsClientOptions optionsFor(int port) {
   return options;
 }
 
+// The same, reconnecting within tens of milliseconds.
+XdsClientOptions fastRetry(int port) {
+  XdsClientOptions options = optionsFor(port);
+  options.initial_backoff = 10ms;
+  options.max_backoff = 20ms;
+  return options;
+}
+
 class MetadataRecorder final
     : public envoy::service::discovery::v3::AggregatedDiscoveryService::CallbackService {
  public:
@@ -337,11 +345,7 @@ int threadCount() {
 }
 
 TEST(XdsClientThreadTest, RunsOnOneThreadOfItsOwn) {
-  XdsClientOptions options;
-  options.target = "127.0.0.1:1";
-  options.node_id = "x";
-  options.initial_backoff = 10ms;
-  options.max_backoff = 20ms;
+  XdsClientOptions options = fastRetry(1);  // nothing listens there
   XdsClient client(options, [](ProxyConfigPtr) {});
   const int before = threadCount();
   client.start();
@@ -393,9 +397,7 @@ TEST(XdsClientTrailersTest, ReconnectsAfterANonZeroGrpcStatus) {
   int port = 0;
   auto server = startGrpcServer(service, port);
   ASSERT_TRUE(server);
-  XdsClientOptions options = optionsFor(port);
-  options.initial_backoff = 10ms;
-  options.max_backoff = 20ms;
+  XdsClientOptions options = fastRetry(port);
   XdsClient client(options, [](ProxyConfigPtr) {});
   client.start();
   ASSERT_TRUE(eventually([&] { return service.streams_.load() >= 3; }));
@@ -528,16 +530,6 @@ std::string grpcPrefix(uint32_t length) {
   std::string p(1, '\0');
   for (int shift : {24, 16, 8, 0}) p.push_back(static_cast<char>(length >> shift));
   return p;
-}
-
-// A client of the scripted server that retries at once.
-XdsClientOptions fastRetry(uint16_t port) {
-  XdsClientOptions options;
-  options.target = "127.0.0.1:" + std::to_string(port);
-  options.node_id = "x";
-  options.initial_backoff = 10ms;
-  options.max_backoff = 20ms;
-  return options;
 }
 
 TEST(XdsClientScriptedTest, ReconnectsWhenTheAgentClosesMidMessage) {
